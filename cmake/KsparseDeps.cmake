@@ -1,0 +1,47 @@
+# Locates third-party dependencies. scripts/setup.sh writes ${KSPARSE_DEPS_DIR}/env.cmake with the
+# llama.cpp prefix and the test model; any of those cache variables can be overridden with -D.
+set(_ksparse_deps_dir "$ENV{KSPARSE_DEPS_DIR}")
+if(NOT _ksparse_deps_dir)
+  set(_ksparse_deps_dir "$ENV{HOME}/.cache/ksparse/deps")
+endif()
+if(EXISTS "${_ksparse_deps_dir}/env.cmake")
+  include("${_ksparse_deps_dir}/env.cmake")
+endif()
+
+find_package(Threads REQUIRED)
+find_package(ICU REQUIRED COMPONENTS uc i18n data)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(tomlplusplus REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(CURL REQUIRED)
+
+if(KSPARSE_WITH_LLAMA)
+  if(KSPARSE_LLAMA_PREFIX)
+    list(PREPEND CMAKE_PREFIX_PATH "${KSPARSE_LLAMA_PREFIX}")
+  endif()
+  find_package(llama CONFIG)
+  if(NOT llama_FOUND)
+    message(FATAL_ERROR
+      "llama.cpp not found. Run scripts/setup.sh (builds it into ~/.cache/ksparse/deps), pass "
+      "-DKSPARSE_LLAMA_PREFIX=<your llama.cpp install prefix>, or configure with -DKSPARSE_WITH_LLAMA=OFF.")
+  endif()
+endif()
+
+if(KSPARSE_WITH_TORCH)
+  find_package(Torch CONFIG)
+  if(NOT Torch_FOUND)
+    message(FATAL_ERROR
+      "libtorch not found. Install libtorch-dev (Debian) or pass -DTorch_DIR=<libtorch>/share/cmake/Torch, "
+      "or configure with -DKSPARSE_WITH_TORCH=OFF.")
+  endif()
+endif()
+
+if(KSPARSE_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(KSPARSE_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

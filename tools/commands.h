@@ -1,0 +1,20 @@
+// Subcommand registration for the single `ksparse` CLI. Each tools/cmd_<name>.cpp parses its flags
+// into an options struct and calls the library; it never catches ksparse::Error (main does).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace ksparse::cli {
+
+void add_data_commands(CLI::App& app);    // ksparse data korquad|csv
+void add_index_commands(CLI::App& app);   // ksparse index build
+void add_search_commands(CLI::App& app);  // ksparse search
+void add_eval_commands(CLI::App& app);    // ksparse eval
+#ifdef KSPARSE_HAVE_LLAMA
+void add_llm_commands(CLI::App& app);     // ksparse llm info|generate|bench
+#endif
+#ifdef KSPARSE_HAVE_TORCH
+void add_torch_commands(CLI::App& app);   // ksparse torch-info
+#endif
+
+}  // namespace ksparse::cli
