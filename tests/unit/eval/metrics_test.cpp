@@ -79,6 +79,16 @@ TEST(Metrics, NoRelevantJudgementGivesZeros) {
   EXPECT_EQ(v, std::vector<double>({0.0, 0.0, 0.0}));
 }
 
+TEST(Metrics, NegativeGradeIsNonRelevantWithZeroGain) {
+  // As trec_eval: a (-1) at rank 1 adds no gain and is not relevant (checked with pytrec_eval).
+  const std::map<std::string, int> judged = {{"a", -1}, {"b", 2}, {"c", 1}};
+  const auto v = evaluate_query(judged, {{"a", 3.0}, {"b", 2.0}, {"c", 1.0}},
+                                parse_metrics("ndcg@10,p@1,map@10"));
+  EXPECT_NEAR(v[0], (2.0 / std::log2(3.0) + 1.0 / 2.0) / (2.0 + 1.0 / std::log2(3.0)), 1e-12);
+  EXPECT_DOUBLE_EQ(v[1], 0.0);
+  EXPECT_DOUBLE_EQ(v[2], (1.0 / 2.0 + 2.0 / 3.0) / 2.0);
+}
+
 TEST(Metrics, DuplicateDocInRunIsDataError) {
   EXPECT_THROW(evaluate_query(kJudged, {{"a", 1.0}, {"b", 3.0}, {"a", 2.0}}, parse_metrics("p@1")),
                DataError);
