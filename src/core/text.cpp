@@ -7,6 +7,7 @@
 #include <unicode/uchar.h>
 #include <unicode/uscript.h>
 
+#include <climits>
 #include <string>
 
 #include "ksparse/core/error.h"
@@ -20,6 +21,15 @@ bool is_ascii(std::string_view s) {
     if (static_cast<unsigned char>(c) >= 0x80) return false;
   }
   return true;
+}
+
+// ICU's StringPiece holds an int32_t length.
+icu::StringPiece piece(std::string_view s) {
+  if (s.size() > static_cast<std::size_t>(INT32_MAX)) {
+    throw DataError("text of " + std::to_string(s.size()) +
+                    " bytes exceeds ICU's 2 GiB limit for one string: split it into documents");
+  }
+  return icu::StringPiece(s.data(), static_cast<int32_t>(s.size()));
 }
 
 void check_icu(UErrorCode status, const char* what) {
@@ -60,8 +70,7 @@ std::string normalize(const icu::Normalizer2& n, std::string_view s, const char*
   out.reserve(in.size());
   icu::StringByteSink<std::string> sink(&out);
   UErrorCode status = U_ZERO_ERROR;
-  n.normalizeUTF8(0, icu::StringPiece(in.data(), static_cast<int32_t>(in.size())), sink, nullptr,
-                  status);
+  n.normalizeUTF8(0, piece(in), sink, nullptr, status);
   check_icu(status, what);
   return out;
 }
@@ -130,8 +139,7 @@ bool is_nfkc(std::string_view s) {
   if (is_ascii(s)) return true;
   if (!utf8_valid(s)) return false;
   UErrorCode status = U_ZERO_ERROR;
-  const bool yes = nfkc_normalizer().isNormalizedUTF8(
-      icu::StringPiece(s.data(), static_cast<int32_t>(s.size())), status);
+  const bool yes = nfkc_normalizer().isNormalizedUTF8(piece(s), status);
   check_icu(status, "NFKC check");
   return yes;
 }
@@ -166,8 +174,7 @@ std::string to_lower(std::string_view s) {
   icu::StringByteSink<std::string> sink(&out);
   UErrorCode status = U_ZERO_ERROR;
   // "" is ICU's root locale (nullptr would mean the process default, e.g. Turkish dotless i).
-  icu::CaseMap::utf8ToLower("", 0, icu::StringPiece(in.data(), static_cast<int32_t>(in.size())),
-                            sink, nullptr, status);
+  icu::CaseMap::utf8ToLower("", 0, piece(in), sink, nullptr, status);
   check_icu(status, "lowercase");
   return out;
 }
