@@ -120,7 +120,7 @@ if [ "$do_pydeps" = 1 ]; then
   if [ ! -f "${venv}/.ksparse-complete" ]; then
     log "python reference tools: creating ${venv}"
     python3 -m venv "$venv"
-    "${venv}/bin/pip" install -q pytrec_eval-terrier
+    "${venv}/bin/pip" install -q pytrec_eval-terrier tokenizers
     touch "${venv}/.ksparse-complete"
   else
     log "python reference tools: ${venv}"
