@@ -14,7 +14,7 @@ void add_eval_commands(CLI::App& app);    // ksparse eval
 void add_llm_commands(CLI::App& app);     // ksparse llm info|generate|bench
 #endif
 #ifdef KSPARSE_HAVE_TORCH
-void add_torch_commands(CLI::App& app);   // ksparse torch-info
+void add_torch_commands(CLI::App& app);   // ksparse encoder info|tokenize|train-vocab
 #endif
 
 }  // namespace ksparse::cli
