@@ -109,6 +109,13 @@ std::vector<Hit> Searcher::search(const SparseVector& query, const SearchOptions
   check_query(*index_, query);
   ++counters_.queries;
   if (query.empty()) return {};
+  if (options.algorithm == SearchAlgorithm::kMaxScore && options.taat_below_postings > 0) {
+    std::size_t total = 0;
+    for (const auto& e : query.entries()) total += index_->postings(e.term).size();
+    // Few postings in total: term-at-a-time over them is cheaper than MaxScore's per-candidate
+    // bookkeeping (which grows with the number of query terms), and returns the same top k.
+    if (total < options.taat_below_postings) return exhaustive(query, options.k);
+  }
   return options.algorithm == SearchAlgorithm::kExhaustive ? exhaustive(query, options.k)
                                                            : maxscore(query, options.k);
 }
@@ -191,28 +198,61 @@ std::vector<Hit> Searcher::maxscore(const SparseVector& query, std::size_t k) {
   float safe_threshold = -1.0f;  // prune a doc when its score bound is <= this
   std::size_t first_essential = 0;
   std::vector<float> contrib(n, 0.0f);
-  std::vector<unsigned char> present(n, 0);
   std::vector<std::size_t> matched;
   matched.reserve(m);
 
-  while (first_essential < m) {
-    DocId cur = kEnd;
-    for (std::size_t i = first_essential; i < m; ++i) cur = std::min(cur, cursors[i].doc());
-    if (cur == kEnd) break;
+  // Documents <= checked_until lie in a block window already found not skippable.
+  std::int64_t checked_until = -1;
+  auto min_essential_doc = [&] {
+    DocId d = kEnd;
+    for (std::size_t i = first_essential; i < m; ++i) d = std::min(d, cursors[i].doc());
+    return d;
+  };
+  DocId cur = min_essential_doc();
+  while (first_essential < m && cur != kEnd) {
+    if (top.full() && cur > checked_until) {
+      // Block-max window skip (the idea of BMW, Ding & Suel 2011, applied to the essential lists):
+      // within a window of documents starting at `cur` and ending before any essential list's
+      // current block ends, an essential list contributes at most its block maximum, or nothing
+      // when its next document lies beyond the window. If the window's bound plus the
+      // non-essential bounds cannot beat the threshold, jump every essential list past it.
+      DocId window_end = kEnd;
+      float bound = prefix_ub[first_essential];
+      for (std::size_t i = first_essential; i < m; ++i) {
+        Cursor& c = cursors[i];
+        if (c.doc() != cur) continue;
+        bound += c.block_bound(cur);
+        window_end = std::min(window_end, c.list.block_last_docs[c.block]);
+      }
+      for (std::size_t i = first_essential; i < m; ++i) {
+        Cursor& c = cursors[i];
+        if (c.doc() == cur || c.doc() > window_end) continue;
+        bound += c.block_bound(cur);
+        window_end = std::min(window_end, c.list.block_last_docs[c.block]);
+      }
+      if (bound <= safe_threshold) {
+        if (window_end == kEnd) break;
+        for (std::size_t i = first_essential; i < m; ++i) cursors[i].next_geq(window_end + 1);
+        cur = min_essential_doc();
+        continue;
+      }
+      checked_until = window_end;
+    }
     ++counters_.candidates;
     float partial = 0.0f;
     matched.clear();
+    DocId next = kEnd;  // next candidate, computed in the same pass
     for (std::size_t i = first_essential; i < m; ++i) {
       Cursor& c = cursors[i];
       if (c.doc() == cur) {
         const float x = c.contribution();
         partial += x;
         contrib[c.canonical] = x;
-        present[c.canonical] = 1;
         matched.push_back(c.canonical);
         ++c.pos;
         ++counters_.postings_scored;
       }
+      next = std::min(next, c.doc());
     }
     bool pruned = false;
     if (first_essential > 0 && top.full()) {
@@ -233,25 +273,27 @@ std::vector<Hit> Searcher::maxscore(const SparseVector& query, std::size_t k) {
         const float x = c.contribution();
         partial += x;
         contrib[c.canonical] = x;
-        present[c.canonical] = 1;
         matched.push_back(c.canonical);
         ++counters_.postings_scored;
       }
     }
     if (!pruned) {
       // Exact score in canonical (ascending term id) order, as the exhaustive reference sums.
-      std::sort(matched.begin(), matched.end());
+      if (matched.size() > 1) std::sort(matched.begin(), matched.end());
       float score = 0.0f;
       for (std::size_t q : matched) score += contrib[q];
       if (score > 0.0f && top.push({cur, score}) && top.full()) {
         const float theta = top.threshold();
         safe_threshold = theta - theta * rel_margin;
+        checked_until = -1;  // a higher threshold may make the current window skippable
+        const std::size_t old_first = first_essential;
         while (first_essential < m && prefix_ub[first_essential + 1] <= safe_threshold) {
           ++first_essential;
         }
+        if (first_essential != old_first) next = min_essential_doc();
       }
     }
-    for (std::size_t q : matched) present[q] = 0;
+    cur = next;
   }
   return top.take();
 }

@@ -36,6 +36,9 @@ std::string_view search_algorithm_name(SearchAlgorithm algorithm);
 struct SearchOptions {
   std::size_t k = 10;  // results per query, >= 1
   SearchAlgorithm algorithm = SearchAlgorithm::kMaxScore;
+  // kMaxScore only: a query whose posting lists hold fewer postings than this in total is scored
+  // term-at-a-time instead (cheaper there; same results). 0 = always MaxScore.
+  std::size_t taat_below_postings = 8192;
   void validate() const;  // throws ConfigError
 };
 

@@ -92,7 +92,10 @@ TEST_P(PrunedEqualsExhaustive, SameTopKForAllK) {
   for (std::size_t k : {1, 10, 100}) {
     for (std::size_t q = 0; q < c.queries.size(); ++q) {
       const auto ref = exhaustive.search(c.queries[q], {k, SearchAlgorithm::kExhaustive});
-      const auto got = pruned.search(c.queries[q], {k, SearchAlgorithm::kMaxScore});
+      // taat_below_postings = 0: always MaxScore, even for the small collections.
+      const auto got = pruned.search(c.queries[q], {k, SearchAlgorithm::kMaxScore, 0});
+      const auto got_default = pruned.search(c.queries[q], {k, SearchAlgorithm::kMaxScore});
+      ASSERT_EQ(got_default, got) << "k=" << k << " query " << q;
       ASSERT_EQ(got.size(), ref.size()) << "k=" << k << " query " << q;
       for (std::size_t i = 0; i < ref.size(); ++i) {
         ASSERT_EQ(got[i].doc, ref[i].doc) << "k=" << k << " query " << q << " rank " << i;
@@ -121,7 +124,7 @@ TEST(Search, PruningSkipsWorkOnLargeCollections) {
   Searcher exhaustive(c.index), pruned(c.index);
   for (const auto& q : c.queries) {
     exhaustive.search(q, {10, SearchAlgorithm::kExhaustive});
-    pruned.search(q, {10, SearchAlgorithm::kMaxScore});
+    pruned.search(q, {10, SearchAlgorithm::kMaxScore, 0});
   }
   EXPECT_LT(pruned.counters().postings_scored * 2, exhaustive.counters().postings_scored);
 }
@@ -139,14 +142,14 @@ TEST(Search, HandComputedImpactScoresAndTieBreak) {
   const SparseVector q = SparseVector::from_pairs({{ix, 2.0f}, {iy, 3.0f}});
   for (auto algo : {SearchAlgorithm::kExhaustive, SearchAlgorithm::kMaxScore}) {
     Searcher s(idx);
-    const auto hits = s.search(q, {3, algo});
+    const auto hits = s.search(q, {3, algo, 0});
     ASSERT_EQ(hits.size(), 3u) << search_algorithm_name(algo);
     EXPECT_EQ(hits[0], (Hit{1, 4.0f}));
     EXPECT_EQ(hits[1], (Hit{0, 2.0f}));  // ties with doc 2: lower doc id first
     EXPECT_EQ(hits[2].doc, 2u);
     EXPECT_FLOAT_EQ(hits[2].score, 2.0f);
-    EXPECT_EQ(s.search(q, {10, algo}).size(), 4u);  // only matching documents are returned
-    EXPECT_TRUE(s.search(SparseVector{}, {10, algo}).empty());
+    EXPECT_EQ(s.search(q, {10, algo, 0}).size(), 4u);  // only matching documents are returned
+    EXPECT_TRUE(s.search(SparseVector{}, {10, algo, 0}).empty());
   }
 }
 
@@ -168,7 +171,7 @@ TEST(BatchSearch, MatchesSequentialForAnyThreadCount) {
     expected.push_back(s.search(q, {10, SearchAlgorithm::kExhaustive}));
   for (unsigned threads : {1u, 3u, 0u}) {
     std::size_t last_progress = 0;
-    const auto got = batch_search(c.index, c.queries, {10, SearchAlgorithm::kMaxScore}, threads,
+    const auto got = batch_search(c.index, c.queries, {10, SearchAlgorithm::kMaxScore, 0}, threads,
                                   [&](std::size_t done) { last_progress = done; });
     EXPECT_EQ(got, expected) << threads << " threads";
     EXPECT_EQ(last_progress, c.queries.size());
