@@ -65,27 +65,42 @@ if [ "$do_llama" = 1 ]; then
       || { echo "setup.sh: ${llama_prefix} holds no lib/cmake/llama/llama-config.cmake; point KSPARSE_LLAMA_PREFIX at a llama.cpp install prefix" >&2; exit 1; }
     log "llama.cpp: using ${llama_prefix}"
   else
-    work="$(mktemp -d)"
-    trap 'rm -rf "$work"' EXIT
-    log "llama.cpp: fetching llama-cpp-python==${LLAMA_CPP_PYTHON_VERSION} sdist from PyPI"
-    python3 -m pip download -q --no-deps --no-binary :all: -d "$work" "llama-cpp-python==${LLAMA_CPP_PYTHON_VERSION}"
-    tar -xzf "$work"/llama_cpp_python-*.tar.gz -C "$work"
-    src="$(echo "$work"/llama_cpp_python-*/vendor/llama.cpp)"
+    # Source and build tree live under the deps dir so that an interrupted build resumes where it
+    # stopped; both are removed once the prefix is complete.
+    work="${deps_dir}/build/llama.cpp-${LLAMA_CPP_PYTHON_VERSION}-${backend}"
+    mkdir -p "$work"
+    if [ ! -d "$work/src" ]; then
+      log "llama.cpp: fetching llama-cpp-python==${LLAMA_CPP_PYTHON_VERSION} sdist from PyPI"
+      python3 -m pip download -q --no-deps --no-binary :all: -d "$work/sdist" "llama-cpp-python==${LLAMA_CPP_PYTHON_VERSION}"
+      tar -xzf "$work"/sdist/llama_cpp_python-*.tar.gz -C "$work/sdist"
+      mv "$work"/sdist/llama_cpp_python-*/vendor/llama.cpp "$work/src"
+      rm -rf "$work/sdist"
+    fi
     cuda_flags=(-DGGML_CUDA=OFF)
     [ "$cuda" = 1 ] && cuda_flags=(-DGGML_CUDA=ON)
-    log "llama.cpp: building (${backend}, ${jobs} jobs) into ${llama_prefix}"
-    cmake -S "$src" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    log "llama.cpp: building (${backend}, ${jobs} jobs) into ${llama_prefix}; log: $work/build.log"
+    cmake -S "$work/src" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_INSTALL_PREFIX="${llama_prefix}" -DBUILD_SHARED_LIBS=ON \
       -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=ON \
-      -DLLAMA_BUILD_SERVER=ON -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DGGML_NATIVE=ON \
-      -DCMAKE_INSTALL_RPATH='$ORIGIN/../lib' "${cuda_flags[@]}" >"$work/configure.log" 2>&1 \
+      -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF \
+      -DLLAMA_TOOLS_INSTALL=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DGGML_NATIVE=ON \
+      -DCMAKE_INSTALL_RPATH='$ORIGIN/../lib' -DCMAKE_BUILD_WITH_INSTALL_RPATH=ON \
+      "${cuda_flags[@]}" >"$work/configure.log" 2>&1 \
       || { tail -40 "$work/configure.log" >&2; exit 1; }
-    cmake --build "$work/build" -j "$jobs" --target llama ggml llama-server llama-batched-bench llama-cli \
+    # Only the libraries plus the two tools the tests compare against (llama-server for the HTTP
+    # backend, llama-batched-bench for throughput), not the ~30 other tools.
+    cmake --build "$work/build" -j "$jobs" --target llama ggml llama-server llama-batched-bench \
       >"$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; exit 1; }
-    cmake --install "$work/build" >/dev/null
-    cp "$src/include/llama.h" "${llama_prefix}/include/" 2>/dev/null || true
+    cmake --install "$work/build" >"$work/install.log" 2>&1 || { tail -40 "$work/install.log" >&2; exit 1; }
+    # Tools are not part of the install set (LLAMA_TOOLS_INSTALL=OFF): copy them and the shared
+    # libraries they need by hand.
+    mkdir -p "${llama_prefix}/bin"
+    cp "$work/build/bin/llama-server" "$work/build/bin/llama-batched-bench" "${llama_prefix}/bin/"
+    find "$work/build" -name 'lib*.so*' -exec cp -P {} "${llama_prefix}/lib/" \;
+    "${llama_prefix}/bin/llama-batched-bench" --help >/dev/null 2>&1 \
+      || { echo "setup.sh: the installed llama-batched-bench does not run" >&2; exit 1; }
     echo "llama-cpp-python ${LLAMA_CPP_PYTHON_VERSION} backend=${backend}" > "${llama_prefix}/.ksparse-complete"
-    rm -rf "$work"; trap - EXIT
+    rm -rf "$work"
     log "llama.cpp: installed"
   fi
 fi
@@ -117,13 +132,16 @@ fi
 # ---------------------------------------------------------------- Python reference tools for tests
 if [ "$do_pydeps" = 1 ]; then
   venv="${deps_dir}/pyref"
-  if [ ! -f "${venv}/.ksparse-complete" ]; then
-    log "python reference tools: creating ${venv}"
-    python3 -m venv "$venv"
-    "${venv}/bin/pip" install -q pytrec_eval-terrier tokenizers
-    touch "${venv}/.ksparse-complete"
-  else
+  # Reference implementations the parity tests compare against (module name = import name).
+  py_pkgs=(pytrec_eval-terrier tokenizers)
+  py_mods="import pytrec_eval, tokenizers"
+  if "${venv}/bin/python" -c "$py_mods" 2>/dev/null; then
     log "python reference tools: ${venv}"
+  else
+    log "python reference tools: installing ${py_pkgs[*]} into ${venv}"
+    [ -x "${venv}/bin/python" ] || python3 -m venv "$venv"
+    "${venv}/bin/pip" install -q "${py_pkgs[@]}"
+    "${venv}/bin/python" -c "$py_mods"
   fi
 fi
 

@@ -10,6 +10,7 @@ void add_data_commands(CLI::App& app);    // ksparse data korquad|csv
 void add_index_commands(CLI::App& app);   // ksparse index build
 void add_search_commands(CLI::App& app);  // ksparse search
 void add_eval_commands(CLI::App& app);    // ksparse eval
+void add_synth_commands(CLI::App& app);   // ksparse synth negatives|merge|report
 #ifdef KSPARSE_HAVE_LLAMA
 void add_llm_commands(CLI::App& app);     // ksparse llm info|generate|bench
 #endif
