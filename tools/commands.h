@@ -11,6 +11,8 @@ void add_index_commands(CLI::App& app);   // ksparse index build
 void add_search_commands(CLI::App& app);  // ksparse search
 void add_eval_commands(CLI::App& app);    // ksparse eval
 void add_synth_commands(CLI::App& app);   // ksparse synth negatives|merge|report
+void add_synonyms_commands(CLI::App& app);  // ksparse synonyms build|eval|validate|split
+void add_trends_commands(CLI::App& app);    // ksparse trends
 #ifdef KSPARSE_HAVE_LLAMA
 void add_llm_commands(CLI::App& app);     // ksparse llm info|generate|bench
 #endif

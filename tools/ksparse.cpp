@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
   ksparse::cli::add_search_commands(app);
   ksparse::cli::add_eval_commands(app);
   ksparse::cli::add_synth_commands(app);
+  ksparse::cli::add_synonyms_commands(app);
+  ksparse::cli::add_trends_commands(app);
 #ifdef KSPARSE_HAVE_LLAMA
   ksparse::cli::add_llm_commands(app);
 #endif

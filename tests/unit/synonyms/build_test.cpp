@@ -1,0 +1,209 @@
+#include "ksparse/synonyms/build.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "common/test_util.h"
+#include "ksparse/core/error.h"
+#include "ksparse/core/io.h"
+#include "ksparse/core/manifest.h"
+#include "ksparse/synonyms/export.h"
+
+namespace ksparse::synonyms {
+namespace {
+
+// A tiny corpus: parentheticals, and loanwords written without a gloss.
+std::filesystem::path write_corpus(const test::TempDir& dir) {
+  const auto path = dir / "corpus.jsonl";
+  JsonlWriter w(path);
+  w.write(Document{"d1", "", "미국 민주당 당원대회(caucus)에서 이겼다. 서버와 네트워크를 점검했다.",
+                   nullptr});
+  w.write(Document{"d2", "",
+                   "당원대회(caucus)가 끝났다. 서버가 멈추고 네트워크가 끊겼다. 컴퓨터는 켜졌다.",
+                   nullptr});
+  w.write(Document{"d3", "", "유럽연합(EU)이 발표했다. 컴퓨터 네트워크 server network computer",
+                   nullptr});
+  w.close();
+  return path;
+}
+
+std::filesystem::path write_seed(const test::TempDir& dir) {
+  return test::write_file(
+      dir / "seed.tsv",
+      "데이터\tdata\n프로그램\tprogram\n스테이션\tstation\n텔레비전\ttelevision\n"
+      "사람\tperson\n학교\tschool\n나라\tcountry\n정부\tgovernment\n");
+}
+
+TEST(Build, PatternsTransliterationAndSeedWithProvenance) {
+  test::TempDir dir;
+  BuildOptions o;
+  o.corpora = {write_corpus(dir)};
+  o.seeds = {write_seed(dir)};
+  o.out_dir = dir / "dict";
+  o.min_loanword_probability = 0.0;  // the gate has its own tests
+  const BuildResult r = build_dictionary(o);
+  const Dictionary& d = r.dictionary;
+  EXPECT_EQ(r.stats.seed_pairs, 8u);
+  EXPECT_EQ(r.stats.documents, 3u);
+  EXPECT_EQ(r.stats.pattern_matches, 3u);
+  ASSERT_NE(d.find("데이터", "data"), nullptr);
+  EXPECT_TRUE(d.find("데이터", "data")->has_source(Source::kSeed));
+  const Entry* caucus = d.find("당원대회", "caucus");
+  ASSERT_NE(caucus, nullptr);
+  EXPECT_EQ(caucus->find(Source::kPattern)->count, 2u);
+  EXPECT_EQ(caucus->find(Source::kPattern)->evidence.size(), 2u);
+  ASSERT_NE(d.find("유럽연합", "eu"), nullptr);
+  // Transliteration against the corpus' English words.
+  for (auto [ko, en] :
+       {std::pair{"서버", "server"}, {"네트워크", "network"}, {"컴퓨터", "computer"}}) {
+    const Entry* e = d.find(ko, en);
+    ASSERT_NE(e, nullptr) << ko;
+    EXPECT_TRUE(e->has_source(Source::kTransliteration)) << ko;
+  }
+  EXPECT_EQ(d.find("당원대회", "caucus")->has_source(Source::kTransliteration), false);
+
+  save_build(o, r);
+  for (const char* f :
+       {"synonyms.json", "manifest.json", "synonyms.txt", "nori_userdict.txt", "hanja_glosses.tsv"})
+    EXPECT_TRUE(std::filesystem::exists(o.out_dir / f)) << f;
+  EXPECT_TRUE(validate_solr_synonyms_file(o.out_dir / "synonyms.txt").ok());
+  const std::string nori = test::read_file(o.out_dir / "nori_userdict.txt");
+  EXPECT_NE(nori.find("네트워크\n"), std::string::npos);
+  EXPECT_EQ(nori.find("당원대회"), std::string::npos);
+  const Manifest m = read_manifest(o.out_dir, "synonyms");
+  EXPECT_EQ(m.inputs.size(), 2u);
+  EXPECT_EQ(m.stats["pattern_matches"], 3);
+  EXPECT_EQ(load_dictionary(o.out_dir).size(), d.size());
+}
+
+// A verifier that accepts pairs whose English side is in a list, recording its batches.
+class ListVerifier : public CandidateVerifier {
+ public:
+  explicit ListVerifier(std::set<std::string> yes) : yes_(std::move(yes)) {}
+  std::vector<Verdict> verify(const std::vector<CandidatePair>& pairs) override {
+    batches.push_back(pairs.size());
+    std::vector<Verdict> out;
+    for (const auto& p : pairs) {
+      const bool ok = yes_.count(p.en) > 0;
+      out.push_back({ok, ok ? 0.95 : 0.9, ok ? "same meaning" : "different"});
+    }
+    return out;
+  }
+  std::string name() const override { return "list"; }
+  std::vector<std::size_t> batches;
+
+ private:
+  std::set<std::string> yes_;
+};
+
+TEST(Build, VerifierSeamKeepsOnlyAcceptedCandidates) {
+  test::TempDir dir;
+  BuildOptions o;
+  o.corpora = {write_corpus(dir)};
+  o.seeds = {write_seed(dir)};
+  o.min_loanword_probability = 0.0;  // the gate has its own tests
+  o.verify_batch = 2;
+  ListVerifier v({"caucus", "server"});
+  const BuildResult r = build_dictionary(o, &v);
+  const Dictionary& d = r.dictionary;
+  EXPECT_EQ(r.stats.verifier, "list");
+  EXPECT_GT(r.stats.candidates_verified, 3u);
+  EXPECT_EQ(r.stats.candidates_verified - r.stats.candidates_rejected,
+            d.size() - d.count_source(Source::kSeed));
+  for (const Entry* e : d.entries()) {
+    if (e->has_source(Source::kSeed)) continue;
+    EXPECT_TRUE(e->has_source(Source::kLlm)) << e->ko;
+    EXPECT_TRUE(e->en == "caucus" || e->en == "server") << e->ko << " " << e->en;
+  }
+  for (std::size_t b : v.batches) EXPECT_LE(b, 2u);
+  ASSERT_NE(d.find("당원대회", "caucus"), nullptr);
+  const Provenance* llm = d.find("당원대회", "caucus")->find(Source::kLlm);
+  ASSERT_NE(llm, nullptr);
+  EXPECT_DOUBLE_EQ(llm->score, 0.95);
+  EXPECT_EQ(llm->note, "same meaning");
+  EXPECT_TRUE(d.find("당원대회", "caucus")->has_source(Source::kPattern));
+  EXPECT_EQ(d.find("유럽연합", "eu"), nullptr);
+  EXPECT_EQ(d.find("네트워크", "network"), nullptr);
+  EXPECT_NE(d.find("데이터", "data"), nullptr);  // seeds are not verified
+}
+
+TEST(Build, OptionsValidated) {
+  BuildOptions o;
+  EXPECT_THROW(build_dictionary(o), ConfigError);  // no inputs
+  o.seeds = {"x.tsv"};
+  o.verify_batch = 0;
+  EXPECT_THROW(build_dictionary(o), ConfigError);
+}
+
+TEST(SynonymsCli, BuildEvalValidateAndBadSeed) {
+  test::TempDir dir;
+  const auto corpus = write_corpus(dir);
+  const auto seed = write_seed(dir);
+  const auto out = dir / "dict";
+  auto r = test::run_cli({"synonyms", "build", "--corpus", corpus.string(), "--seed", seed.string(),
+                          "--out", out.string(), "--no-llm", "--min-loanword-prob", "0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("entries:"), std::string::npos);
+
+  const auto gold =
+      test::write_file(dir / "gold.txt", "서버 server\n네트워크 network\n당원대회 convention\n");
+  r = test::run_cli(
+      {"synonyms", "eval", "--dict", out.string(), "--gold", gold.string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char* key : {"entries", "seed_entries", "precision", "recall", "by_source"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_EQ(j["seed_entries"], 8);
+  EXPECT_EQ(j["overall"]["scored_pairs"], 3);
+  EXPECT_EQ(j["overall"]["correct_pairs"], 2);
+  EXPECT_EQ(j["disagreements"][0]["en"], "caucus");
+
+  r = test::run_cli({"synonyms", "validate", (out / "synonyms.txt").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto broken = test::write_file(dir / "broken.txt", "a, b\n=> c\n");
+  r = test::run_cli({"synonyms", "validate", broken.string()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("broken.txt:2: error"), std::string::npos) << r.out;
+
+  const auto bad_seed = test::write_file(dir / "bad_seed.tsv", "데이터\tdata\n서버\n");
+  r = test::run_cli({"synonyms", "build", "--seed", bad_seed.string(), "--out",
+                     (dir / "x").string(), "--no-llm"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("ksparse synonyms build: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("bad_seed.tsv:2"), std::string::npos) << r.err;
+
+  r = test::run_cli({"synonyms", "build", "--seed", seed.string(), "--out", (dir / "y").string()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--no-llm"), std::string::npos) << r.err;
+}
+
+TEST(TrendsCli, JsonOutput) {
+  test::TempDir dir;
+  const auto path = dir / "corpus.jsonl";
+  {
+    JsonlWriter w(path);
+    for (int i = 0; i < 30; ++i) {
+      std::string text = "정부는 발표했다 시장이 열렸다";
+      if (i >= 20) text += " 태풍이 태풍은 태풍을";
+      Document doc;
+      doc.id = "doc";
+      doc.id += std::to_string(i);
+      doc.text = text;
+      doc.metadata["date"] = i < 10 ? "2010-01-01" : i < 20 ? "2011-01-01" : "2012-06-01";
+      w.write(doc);
+    }
+    w.close();
+  }
+  auto r = test::run_cli({"trends", "--corpus", path.string(), "--window", "year", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["periods"].size(), 3u);
+  EXPECT_EQ(j["periods"][2]["period"], "2012");
+  EXPECT_EQ(j["periods"][2]["terms"][0]["term"], "태풍");
+  EXPECT_TRUE(j["periods"][0]["terms"].empty());
+}
+
+}  // namespace
+}  // namespace ksparse::synonyms
