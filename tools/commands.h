@@ -15,6 +15,7 @@ void add_synonyms_commands(CLI::App& app);  // ksparse synonyms build|eval|valid
 void add_trends_commands(CLI::App& app);    // ksparse trends
 #ifdef KSPARSE_HAVE_LLAMA
 void add_llm_commands(CLI::App& app);     // ksparse llm info|generate|bench
+void add_synth_queries_command(CLI::App& app);  // ksparse synth queries (after add_synth_commands)
 #endif
 #ifdef KSPARSE_HAVE_TORCH
 void add_torch_commands(CLI::App& app);   // ksparse encoder info|tokenize|train-vocab

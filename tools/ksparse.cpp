@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   ksparse::cli::add_trends_commands(app);
 #ifdef KSPARSE_HAVE_LLAMA
   ksparse::cli::add_llm_commands(app);
+  ksparse::cli::add_synth_queries_command(app);
 #endif
 #ifdef KSPARSE_HAVE_TORCH
   ksparse::cli::add_torch_commands(app);

@@ -49,6 +49,10 @@ std::uint32_t request_seed(std::uint64_t seed, const std::string& doc_id, std::s
   return s == llm::kSeedFromIndex ? 0u : s;
 }
 
+std::size_t template_for(const std::string& doc_id, std::size_t item, std::size_t templates) {
+  return static_cast<std::size_t>((stable_hash(doc_id, 0x74656d706cULL) + item) % templates);
+}
+
 std::string generation_params(const QueryGenerationOptions& options, const PromptBuilder& builder) {
   const llm::SamplingOptions& s = options.sampling;
   const PromptTemplate& t = builder.prompt_template();
@@ -99,7 +103,7 @@ std::vector<GenerationRecord> run_generation(const std::vector<Document>& docs,
       GenerationRecord r;
       r.doc_id = docs[d].id;
       r.item = item;
-      r.template_index = item % builders.size();
+      r.template_index = template_for(r.doc_id, item, builders.size());
       const PromptBuilder& b = builders[r.template_index];
       CacheKey key{options.model, b.prompt_template().hash, params[r.template_index], r.doc_id,
                    item};

@@ -30,17 +30,22 @@
 namespace ksparse::synth {
 
 struct QueryGenerationOptions {
-  std::string model;            // model identity for the cache key and provenance (required),
-                                // e.g. "gemma-3-270m-q4_k_m sha256:<file hash>"
-  std::size_t per_doc = 3;      // generations per document; item i uses template i % templates
-                                // (each generation yields up to the template's queries_per_prompt)
-  std::size_t limit = 0;        // use the first `limit` documents; 0 = all
-  std::size_t batch_size = 16;  // requests per Backend::generate() call and per cache transaction
-  std::uint64_t seed = 0;       // drives the per-request sampling seeds and few-shot draws
+  std::string model;              // model identity for the cache key and provenance (required),
+                                  // e.g. "gemma-3-270m-q4_k_m sha256:<file hash>"
+  std::size_t per_doc = 3;        // generations per document; see template_for (each generation
+                                  // yields up to the template's queries_per_prompt queries)
+  std::size_t limit = 0;          // use the first `limit` documents; 0 = all
+  std::size_t batch_size = 16;    // requests per Backend::generate() call and per cache transaction
+  std::uint64_t seed = 0;         // drives the per-request sampling seeds and few-shot draws
   llm::SamplingOptions sampling;  // `seed` is replaced by the per-request seed
   bool show_progress = true;      // progress on stderr
   void validate() const;          // ConfigError: empty model, per_doc or batch_size 0
 };
+
+// The template of generation `item` of a document: (hash(doc id) + item) % templates, so a
+// document's generations cycle through the templates from a document-dependent start and every
+// style is used even when per_doc < templates.
+std::size_t template_for(const std::string& doc_id, std::size_t item, std::size_t templates);
 
 // The sampling seed of generation `item` of document `doc_id` (never llm::kSeedFromIndex).
 std::uint32_t request_seed(std::uint64_t seed, const std::string& doc_id, std::size_t item);

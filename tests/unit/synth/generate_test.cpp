@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "common/test_util.h"
@@ -111,7 +112,8 @@ TEST(RunGeneration, BatchedAndIndependentOfBatchSize) {
   EXPECT_EQ(s1.batches, 12u);
   for (std::size_t i = 0; i < r1.size(); ++i) {
     EXPECT_EQ(r1[i].generation, r2[i].generation) << i;
-    EXPECT_EQ(r1[i].template_index, r1[i].item % 2);
+    EXPECT_EQ(r1[i].template_index, template_for(r1[i].doc_id, r1[i].item, 2));
+    EXPECT_EQ(r1[i].template_index, (r1[i].item + template_for(r1[i].doc_id, 0, 2)) % 2);
   }
   // Items of one document differ (their seeds differ).
   EXPECT_NE(r1[0].generation.text, r1[1].generation.text);
@@ -274,6 +276,13 @@ TEST(SynthesizeQueries, TriplesCarryProvenance) {
   EXPECT_EQ(read_triples(fx.dir / "out" / "triples.jsonl").size(), r.triples.size());
   EXPECT_TRUE(std::filesystem::exists(fx.dir / "out" / "manifest.json"));
   EXPECT_TRUE(std::filesystem::exists(fx.dir / "out" / "rejections.jsonl"));
+}
+
+TEST(TemplateFor, EveryTemplateIsUsedAcrossDocuments) {
+  std::set<std::size_t> used;
+  for (int d = 0; d < 20; ++d) used.insert(template_for("doc" + std::to_string(d), 0, 4));
+  EXPECT_EQ(used.size(), 4u);
+  EXPECT_EQ(template_for("x", 1, 4), (template_for("x", 0, 4) + 1) % 4);
 }
 
 TEST(RequestSeed, StableAndNeverTheSentinel) {
