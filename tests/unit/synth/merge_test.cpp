@@ -14,10 +14,16 @@ namespace {
 std::vector<Triple> make(TripleSource src, int n, const std::string& prefix) {
   std::vector<Triple> out;
   for (int i = 0; i < n; ++i) {
+    // Built by appending: GCC 12 reports a false -Wrestrict on `"d" + std::to_string(i)` here.
+    const std::string n = std::to_string(i);
     Triple t;
-    t.query = prefix + " 질문 " + std::to_string(i);
-    t.query_id = prefix + std::to_string(i);
-    t.positive_id = "d" + std::to_string(i);
+    t.query = prefix;
+    t.query += " 질문 ";
+    t.query += n;
+    t.query_id = prefix;
+    t.query_id += n;
+    t.positive_id = 'd';
+    t.positive_id += n;
     t.source = src;
     if (src == TripleSource::kSynthetic) {
       Provenance p;
@@ -128,6 +134,58 @@ TEST(WriteMerge, WritesAllFiles) {
     EXPECT_TRUE(std::filesystem::exists(dir / "out" / f)) << f;
   }
   EXPECT_EQ(read_triples(dir / "out" / "valid.jsonl").size(), 1u);
+}
+
+}  // namespace
+}  // namespace ksparse::synth
+
+namespace ksparse::synth {
+namespace {
+
+TEST(MergeCli, BeirRealPlusSyntheticWritesSplitAndReport) {
+  test::TempDir dir;
+  std::string queries, qrels = "query-id\tcorpus-id\tscore\n";
+  for (int i = 0; i < 20; ++i) {
+    const std::string n = std::to_string(i);
+    nlohmann::json q;
+    q["_id"] = "q" + n;
+    q["text"] = "실제 질문 " + n;
+    queries += q.dump();
+    queries += '\n';
+    qrels += 'q';
+    qrels += n;
+    qrels += "\td";
+    qrels += n;
+    qrels += "\t1\n";
+  }
+  test::write_file(dir / "queries.jsonl", queries);
+  test::write_file(dir / "qrels.tsv", qrels);
+  write_triples(dir / "syn.jsonl", make(TripleSource::kSynthetic, 40, "s"));
+  const auto r =
+      test::run_cli({"synth", "merge", "--synthetic", (dir / "syn.jsonl").string(), "--queries",
+                     (dir / "queries.jsonl").string(), "--qrels", (dir / "qrels.tsv").string(),
+                     "--out", (dir / "m").string(), "--ratio", "0.5", "--valid-fraction", "0.25",
+                     "--allow-validation-docs"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto train = read_triples(dir / "m" / "train.jsonl");
+  const auto valid = read_triples(dir / "m" / "valid.jsonl");
+  EXPECT_EQ(valid.size(), 5u);
+  EXPECT_EQ(train.size(), 15u + 7u);  // 15 real + floor(0.5 * 15) synthetic
+  for (const Triple& t : valid) EXPECT_EQ(t.source, TripleSource::kReal);
+  const auto stats = nlohmann::json::parse(test::read_file(dir / "m" / "stats.json"));
+  EXPECT_EQ(stats["counts"]["synthetic"], 7);
+  EXPECT_EQ(stats["examples"].size(), 7u);
+
+  const auto rep =
+      test::run_cli({"synth", "report", "--triples", (dir / "m" / "train.jsonl").string(), "--out",
+                     (dir / "rep").string(), "--examples", "3"});
+  ASSERT_EQ(rep.exit_code, 0) << rep.err;
+  EXPECT_THAT(test::read_file(dir / "rep" / "stats.md"), ::testing::HasSubstr("3. **"));
+
+  const auto bad = test::run_cli({"synth", "merge", "--synthetic", (dir / "syn.jsonl").string(),
+                                  "--out", (dir / "x").string()});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.err, ::testing::HasSubstr("real triples are needed"));
 }
 
 }  // namespace
