@@ -56,55 +56,6 @@ if [ "$do_apt" = 1 ]; then
   fi
 fi
 
-# ---------------------------------------------------------------- llama.cpp
-backend="cpu"; [ "$cuda" = 1 ] && backend="cuda"
-llama_prefix="${KSPARSE_LLAMA_PREFIX:-${deps_dir}/llama.cpp-${LLAMA_CPP_PYTHON_VERSION}-${backend}}"
-if [ "$do_llama" = 1 ]; then
-  if [ -f "${llama_prefix}/.ksparse-complete" ] || [ -n "${KSPARSE_LLAMA_PREFIX:-}" ]; then
-    [ -f "${llama_prefix}/lib/cmake/llama/llama-config.cmake" ] \
-      || { echo "setup.sh: ${llama_prefix} holds no lib/cmake/llama/llama-config.cmake; point KSPARSE_LLAMA_PREFIX at a llama.cpp install prefix" >&2; exit 1; }
-    log "llama.cpp: using ${llama_prefix}"
-  else
-    # Source and build tree live under the deps dir so that an interrupted build resumes where it
-    # stopped; both are removed once the prefix is complete.
-    work="${deps_dir}/build/llama.cpp-${LLAMA_CPP_PYTHON_VERSION}-${backend}"
-    mkdir -p "$work"
-    if [ ! -d "$work/src" ]; then
-      log "llama.cpp: fetching llama-cpp-python==${LLAMA_CPP_PYTHON_VERSION} sdist from PyPI"
-      python3 -m pip download -q --no-deps --no-binary :all: -d "$work/sdist" "llama-cpp-python==${LLAMA_CPP_PYTHON_VERSION}"
-      tar -xzf "$work"/sdist/llama_cpp_python-*.tar.gz -C "$work/sdist"
-      mv "$work"/sdist/llama_cpp_python-*/vendor/llama.cpp "$work/src"
-      rm -rf "$work/sdist"
-    fi
-    cuda_flags=(-DGGML_CUDA=OFF)
-    [ "$cuda" = 1 ] && cuda_flags=(-DGGML_CUDA=ON)
-    log "llama.cpp: building (${backend}, ${jobs} jobs) into ${llama_prefix}; log: $work/build.log"
-    cmake -S "$work/src" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      -DCMAKE_INSTALL_PREFIX="${llama_prefix}" -DBUILD_SHARED_LIBS=ON \
-      -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=ON \
-      -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF \
-      -DLLAMA_TOOLS_INSTALL=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DGGML_NATIVE=ON \
-      -DCMAKE_INSTALL_RPATH='$ORIGIN/../lib' -DCMAKE_BUILD_WITH_INSTALL_RPATH=ON \
-      "${cuda_flags[@]}" >"$work/configure.log" 2>&1 \
-      || { tail -40 "$work/configure.log" >&2; exit 1; }
-    # Only the libraries plus the two tools the tests compare against (llama-server for the HTTP
-    # backend, llama-batched-bench for throughput), not the ~30 other tools.
-    cmake --build "$work/build" -j "$jobs" --target llama ggml llama-server llama-batched-bench \
-      >"$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; exit 1; }
-    cmake --install "$work/build" >"$work/install.log" 2>&1 || { tail -40 "$work/install.log" >&2; exit 1; }
-    # Tools are not part of the install set (LLAMA_TOOLS_INSTALL=OFF): copy them and the shared
-    # libraries they need by hand.
-    mkdir -p "${llama_prefix}/bin"
-    cp "$work/build/bin/llama-server" "$work/build/bin/llama-batched-bench" "${llama_prefix}/bin/"
-    find "$work/build" -name 'lib*.so*' -exec cp -P {} "${llama_prefix}/lib/" \;
-    "${llama_prefix}/bin/llama-batched-bench" --help >/dev/null 2>&1 \
-      || { echo "setup.sh: the installed llama-batched-bench does not run" >&2; exit 1; }
-    echo "llama-cpp-python ${LLAMA_CPP_PYTHON_VERSION} backend=${backend}" > "${llama_prefix}/.ksparse-complete"
-    rm -rf "$work"
-    log "llama.cpp: installed"
-  fi
-fi
-
 # ---------------------------------------------------------------- the small real GGUF
 if [ "$do_model" = 1 ]; then
   model="${models_dir}/${GEMMA_GGUF_FILE}"
@@ -126,6 +77,70 @@ if [ "$do_model" = 1 ]; then
     echo "${GEMMA_GGUF_SHA256}  ${GEMMA_GGUF_FILE}" > "${models_dir}/${GEMMA_GGUF_FILE}.sha256"
     rm -rf "$work"; trap - EXIT
     log "model: assembled ${model}"
+  fi
+fi
+
+# ---------------------------------------------------------------- llama.cpp
+backend="cpu"; [ "$cuda" = 1 ] && backend="cuda"
+# LLAMA_BUILD_REV names the build recipe below: bump it when the flags change so that an old prefix
+# is not reused.
+llama_prefix="${KSPARSE_LLAMA_PREFIX:-${deps_dir}/llama.cpp-${LLAMA_CPP_PYTHON_VERSION}-${backend}-r${LLAMA_BUILD_REV}}"
+if [ "$do_llama" = 1 ]; then
+  if [ -f "${llama_prefix}/.ksparse-complete" ] || [ -n "${KSPARSE_LLAMA_PREFIX:-}" ]; then
+    [ -f "${llama_prefix}/lib/cmake/llama/llama-config.cmake" ] \
+      || { echo "setup.sh: ${llama_prefix} holds no lib/cmake/llama/llama-config.cmake; point KSPARSE_LLAMA_PREFIX at a llama.cpp install prefix" >&2; exit 1; }
+    log "llama.cpp: using ${llama_prefix}"
+  else
+    # Source and build tree live under the deps dir so that an interrupted build resumes where it
+    # stopped; both are removed once the prefix is complete.
+    work="${deps_dir}/build/llama.cpp-${LLAMA_CPP_PYTHON_VERSION}-${backend}"
+    mkdir -p "$work"
+    if [ ! -d "$work/src" ]; then
+      log "llama.cpp: fetching llama-cpp-python==${LLAMA_CPP_PYTHON_VERSION} sdist from PyPI"
+      python3 -m pip download -q --no-deps --no-binary :all: -d "$work/sdist" "llama-cpp-python==${LLAMA_CPP_PYTHON_VERSION}"
+      tar -xzf "$work"/sdist/llama_cpp_python-*.tar.gz -C "$work/sdist"
+      mv "$work"/sdist/llama_cpp_python-*/vendor/llama.cpp "$work/src"
+      rm -rf "$work/sdist"
+    fi
+    cuda_flags=(-DGGML_CUDA=OFF)
+    [ "$cuda" = 1 ] && cuda_flags=(-DGGML_CUDA=ON)
+    # GGML_NATIVE compiles for this CPU. On x86 it also turns on AMX when the CPU lists it, but a
+    # kernel or hypervisor that does not grant AMX tile state kills the process with SIGILL at the
+    # first `tilezero` (seen on this project's CI machines). AVX-512/VNNI stay on.
+    native_flags=()
+    if [ "$(uname -m)" = x86_64 ] && grep -q amx_tile /proc/cpuinfo 2>/dev/null; then
+      native_flags=(-DCMAKE_C_FLAGS="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+                    -DCMAKE_CXX_FLAGS="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16")
+    fi
+    log "llama.cpp: building (${backend}, ${jobs} jobs) into ${llama_prefix}; log: $work/build.log"
+    cmake -S "$work/src" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_INSTALL_PREFIX="${llama_prefix}" -DBUILD_SHARED_LIBS=ON \
+      -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=ON \
+      -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF \
+      -DLLAMA_TOOLS_INSTALL=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DGGML_NATIVE=ON \
+      -DCMAKE_INSTALL_RPATH='$ORIGIN/../lib' -DCMAKE_BUILD_WITH_INSTALL_RPATH=ON \
+      "${cuda_flags[@]}" "${native_flags[@]}" >"$work/configure.log" 2>&1 \
+      || { tail -40 "$work/configure.log" >&2; exit 1; }
+    # Only the libraries plus the two tools the tests compare against (llama-server for the HTTP
+    # backend, llama-batched-bench for throughput), not the ~30 other tools.
+    cmake --build "$work/build" -j "$jobs" --target llama ggml llama-server llama-batched-bench \
+      >"$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; exit 1; }
+    cmake --install "$work/build" >"$work/install.log" 2>&1 || { tail -40 "$work/install.log" >&2; exit 1; }
+    # Tools are not part of the install set (LLAMA_TOOLS_INSTALL=OFF): copy them and the shared
+    # libraries they need by hand.
+    mkdir -p "${llama_prefix}/bin"
+    cp "$work/build/bin/llama-server" "$work/build/bin/llama-batched-bench" "${llama_prefix}/bin/"
+    find "$work/build" -name 'lib*.so*' -exec cp -P {} "${llama_prefix}/lib/" \;
+    # Smoke test: a real decode on the test model catches a CPU-feature mismatch (SIGILL) here
+    # rather than in the tests.
+    if [ -f "${models_dir}/${GEMMA_GGUF_FILE}" ]; then
+      "${llama_prefix}/bin/llama-batched-bench" -m "${models_dir}/${GEMMA_GGUF_FILE}" -c 256 \
+        -npp 8 -ntg 4 -npl 1,2 -t 2 >"$work/smoke.log" 2>&1 \
+        || { tail -20 "$work/smoke.log" >&2; echo "setup.sh: the llama.cpp build does not run on this CPU" >&2; exit 1; }
+    fi
+    echo "llama-cpp-python ${LLAMA_CPP_PYTHON_VERSION} backend=${backend}" > "${llama_prefix}/.ksparse-complete"
+    rm -rf "$work"
+    log "llama.cpp: installed"
   fi
 fi
 
