@@ -75,6 +75,9 @@ void add_synonyms_commands(CLI::App& app) {
   b->add_option("--min-pattern-count", opts->patterns.min_count,
                 "occurrences a parenthetical pair needs")
       ->capture_default_str();
+  b->add_option("--min-pattern-score", opts->min_pattern_score,
+                "without LLM: parenthetical pairs scoring lower are dropped")
+      ->capture_default_str();
   b->add_flag("!--no-acronyms", opts->patterns.keep_acronyms,
               "drop all-caps parenthetical glosses such as 유럽연합(EU)");
   b->callback([opts, no_llm, model] {

@@ -50,10 +50,13 @@ nlohmann::json BuildOptions::to_json() const {
             {"min_count", patterns.min_count}}},
           {"transliteration",
            {{"min_score", transliteration.min_score},
+            {"prior_bonus", transliteration.prior_bonus},
+            {"prior_saturation", transliteration.prior_saturation},
             {"top_k", transliteration.top_k},
             {"blocking", transliteration.blocking}}},
           {"min_term_count", min_term_count},
           {"min_loanword_probability", min_loanword_probability},
+          {"min_pattern_score", min_pattern_score},
           {"verify_threshold", verify_threshold},
           {"verify_batch", verify_batch}};
 }
@@ -64,6 +67,7 @@ nlohmann::json BuildStats::to_json() const {
           {"pattern_matches", pattern_matches},
           {"pattern_pairs", pattern_pairs},
           {"pattern_rejected", pattern_rejected},
+          {"pattern_dropped", pattern_dropped},
           {"hanja_glosses", hanja_glosses},
           {"ko_terms", ko_terms},
           {"ko_terms_tried", ko_terms_tried},
@@ -218,7 +222,14 @@ BuildResult build_dictionary(const BuildOptions& options, CandidateVerifier* ver
     }
     flush();
   } else {
-    dict.merge(candidates, options.patterns.max_evidence);
+    for (const Entry* e : candidates.entries()) {
+      const Provenance* pat = e->find(Source::kPattern);
+      if (pat != nullptr && e->provenance.size() == 1 && pat->score < options.min_pattern_score) {
+        ++stats.pattern_dropped;
+        continue;
+      }
+      for (const Provenance& p : e->provenance) dict.add(e->ko, e->en, p);
+    }
   }
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;

@@ -7,6 +7,7 @@
 #include "ksparse/core/text.h"
 #include "ksparse/core/utf8.h"
 #include "ksparse/synonyms/terms.h"
+#include "ksparse/synonyms/transliteration.h"
 
 namespace ksparse::synonyms {
 
@@ -263,7 +264,16 @@ PatternScan scan_patterns(std::string_view text, const PatternOptions& o) {
       }
       m.kind = PatternKind::kKoEn;
       m.ko = join_words(ko_words);
-      m.en = join_words(split_words(gloss));
+      {
+        auto words = split_words(gloss);
+        // "대학살(the massacre)": the article is not part of the term.
+        while (words.size() > 1) {
+          const std::string first = normalize_en(utf8_encode(words.front()));
+          if (first != "the" && first != "a" && first != "an") break;
+          words.erase(words.begin());
+        }
+        m.en = join_words(words);
+      }
       m.acronym = acronym;
       m.sentence = sentence_around(t, start, j + 1);
     } else if (gloss_hangul && !gloss_latin) {
@@ -361,6 +371,13 @@ void PatternAggregator::add_document(std::string_view doc_id, std::string_view t
       a.last_doc = std::string(doc_id);
     }
     a.acronym = a.acronym || m.acronym;
+    if (!m.acronym && m.en.size() > 0 && m.en.front() >= 'A' && m.en.front() <= 'Z') {
+      bool all_caps_initial = true;
+      for (std::size_t k = 1; k < m.en.size(); ++k) {
+        if (m.en[k - 1] == ' ' && !(m.en[k] >= 'A' && m.en[k] <= 'Z')) all_caps_initial = false;
+      }
+      a.name = a.name || all_caps_initial;
+    }
     (m.kind == PatternKind::kKoEn ? a.ko_en : a.en_ko) = true;
     if (a.evidence.size() < options_.max_evidence)
       a.evidence.push_back({std::string(doc_id), std::move(m.sentence)});
@@ -377,11 +394,26 @@ Dictionary PatternAggregator::to_dictionary() const {
     Provenance p;
     p.source = Source::kPattern;
     p.count = a.count;
-    p.score = c / (c + 1.0) * c / static_cast<double>(per_ko[key.first]);
+    // Form of the gloss: a lowercase word or short phrase ("caucus") translates the Korean term
+    // before it; an acronym ("EU") or a capitalised name/title ("Let's Talk About Love") usually
+    // glosses a longer phrase or stands in apposition to a generic noun (음반, 위원회), unless
+    // the Korean spells the English out (볼라벤(BOLAVEN), 조셉 바이든(Joseph Biden)).
+    const std::size_t en_words =
+        static_cast<std::size_t>(std::count(key.second.begin(), key.second.end(), ' ')) + 1;
+    double form = 1.0;
+    if (transliteration_score(key.first, key.second) < 0.7) {
+      if (a.acronym) {
+        form = 0.5;
+      } else if (a.name || en_words > 3) {
+        form = 0.3;
+      }
+    }
+    p.score = form * c / (c + 1.0) * c / static_cast<double>(per_ko[key.first]);
     std::string note;
     if (a.ko_en) note += "ko(en)";
     if (a.en_ko) note += note.empty() ? "en(ko)" : ",en(ko)";
     if (a.acronym) note += ",acronym";
+    if (a.name) note += ",name";
     note += ",docs=" + std::to_string(a.docs);
     p.note = std::move(note);
     p.evidence = a.evidence;

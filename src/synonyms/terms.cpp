@@ -74,12 +74,12 @@ const std::vector<std::string>& korean_particles() {
   static const std::vector<std::string> kParticles = [] {
     std::vector<std::string> p = {
         "이",     "가",     "을",     "를",     "은",     "는",     "의",     "에",     "도",
-        "만",     "로",     "와",     "과",     "나",     "랑",     "께",     "뿐",     "에서",
-        "에게",   "한테",   "으로",   "까지",   "부터",   "보다",   "처럼",   "라고",   "이나",
-        "이랑",   "과의",   "와의",   "에는",   "에도",   "로는",   "로서",   "로써",   "밖에",
-        "조차",   "마저",   "마다",   "께서",   "이라",   "에의",   "으로는", "으로서", "으로써",
-        "이라고", "에서의", "에서는", "에서도", "에게는", "까지는", "부터는", "이라는", "라는",
-        "만의",   "들이",   "들은",   "들을",   "들의",   "들과",   "들도",   "들에게"};
+        "만",     "로",     "와",     "과",     "랑",     "께",     "뿐",     "에서",   "에게",
+        "한테",   "으로",   "까지",   "부터",   "보다",   "처럼",   "라고",   "이나",   "이랑",
+        "과의",   "와의",   "에는",   "에도",   "로는",   "로서",   "로써",   "밖에",   "조차",
+        "마저",   "마다",   "께서",   "이라",   "에의",   "으로는", "으로서", "으로써", "이라고",
+        "에서의", "에서는", "에서도", "에게는", "까지는", "부터는", "이라는", "라는",   "만의",
+        "들이",   "들은",   "들을",   "들의",   "들과",   "들도",   "들에게"};
     std::sort(p.begin(), p.end(), [](const std::string& a, const std::string& b) {
       return a.size() != b.size() ? a.size() > b.size() : a < b;
     });
@@ -93,6 +93,9 @@ StemParticle strip_particle(std::string_view word, std::size_t min_stem_syllable
     if (word.size() <= p.size() || word.substr(word.size() - p.size()) != p) continue;
     std::string_view stem = word.substr(0, word.size() - p.size());
     if (hangul_syllables(stem) < min_stem_syllables || !is_hangul_word(stem)) continue;
+    // "으" before 로 belongs to the particle (으로 after a consonant): "것으로" is not "것으" +
+    // "로".
+    if (p.rfind("로", 0) == 0 && stem.size() >= 3 && stem.substr(stem.size() - 3) == "으") continue;
     return {std::string(stem), p};
   }
   return {std::string(word), {}};

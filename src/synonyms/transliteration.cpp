@@ -177,6 +177,7 @@ std::string blocking_key(const std::string& phones) {
 void TransliterationOptions::validate() const {
   if (!(min_score >= 0.0 && min_score <= 1.0))
     throw ConfigError("transliteration.min_score must be in [0, 1]");
+  if (!(prior_bonus >= 0.0)) throw ConfigError("transliteration.prior_bonus must be >= 0");
 }
 
 std::string loanword_phones_ko(std::string_view ko) {
@@ -364,7 +365,9 @@ std::string loanword_phones_en(std::string_view en_in) {
                            !is_vowel_letter(r) && r != 'r' && r != 'w' && r != 'y' && n > 3;
         if (r == 'r' && !vowel_at(i + 2) && at(i + 2) != 'r') {
           // Post-vocalic r is dropped; er/ir/ur become ㅓ.
-          v = (c == 'a') ? "a" : (c == 'o') ? "o" : "E";
+          // Unstressed final -or is ㅓ too (sensor 센서, doctor 닥터, motor 모터).
+          const bool final_or = c == 'o' && i + 2 == n && earlier_vowel;
+          v = (c == 'a') ? "a" : (c == 'o' && !final_or) ? "o" : "E";
           len = 2;
         } else if (magic) {
           v = c == 'a' ? "ei" : c == 'i' ? "ai" : c == 'o' ? "o" : c == 'u' ? "yu" : "i";
@@ -531,26 +534,34 @@ TransliterationMatcher::TransliterationMatcher(const std::vector<std::string>& v
                                                TransliterationOptions options)
     : options_(options) {
   options_.validate();
-  std::vector<std::string> words;
-  words.reserve(vocabulary.size());
-  for (const std::string& v : vocabulary) words.push_back(normalize_en(v));
+  // Occurrences per word: a word listed by many sources (lexicon senses, corpus tokens) is more
+  // common, and a common word is the likelier reading of an ambiguous transliteration.
+  std::unordered_map<std::string, std::size_t> counts;
+  for (const std::string& v : vocabulary) ++counts[normalize_en(v)];
+  std::vector<std::pair<std::string, std::size_t>> words(counts.begin(), counts.end());
   std::sort(words.begin(), words.end());
-  words.erase(std::unique(words.begin(), words.end()), words.end());
-  for (std::string& text : words) {
+  const double saturation = std::log1p(static_cast<double>(options_.prior_saturation));
+  for (auto& [text, count] : words) {
     std::string phones = loanword_phones_en(text);
     if (phones.empty()) continue;
     buckets_[blocking_key(phones)].push_back(words_.size());
-    words_.push_back({std::move(text), std::move(phones)});
+    const double prior =
+        saturation > 0 ? std::min(1.0, std::log1p(static_cast<double>(count)) / saturation) : 0.0;
+    words_.push_back({std::move(text), std::move(phones), prior});
   }
 }
 
 std::vector<TransliterationMatch> TransliterationMatcher::match(std::string_view ko) const {
-  std::vector<TransliterationMatch> out;
+  struct Scored {
+    TransliterationMatch m;
+    double rank;
+  };
+  std::vector<Scored> found;
   const std::string phones = loanword_phones_ko(ko);
-  if (phones.empty()) return out;
+  if (phones.empty()) return {};
   auto consider = [&](const Word& w) {
     const double s = phone_similarity(phones, w.phones);
-    if (s >= options_.min_score) out.push_back({w.text, s});
+    if (s >= options_.min_score) found.push_back({{w.text, s}, s + options_.prior_bonus * w.prior});
   };
   if (options_.blocking) {
     auto it = buckets_.find(blocking_key(phones));
@@ -560,10 +571,13 @@ std::vector<TransliterationMatch> TransliterationMatcher::match(std::string_view
   } else {
     for (const Word& w : words_) consider(w);
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return a.score != b.score ? a.score > b.score : a.en < b.en;
+  std::sort(found.begin(), found.end(), [](const Scored& a, const Scored& b) {
+    return a.rank != b.rank ? a.rank > b.rank : a.m.en < b.m.en;
   });
-  if (options_.top_k > 0 && out.size() > options_.top_k) out.resize(options_.top_k);
+  if (options_.top_k > 0 && found.size() > options_.top_k) found.resize(options_.top_k);
+  std::vector<TransliterationMatch> out;
+  out.reserve(found.size());
+  for (Scored& f : found) out.push_back(std::move(f.m));
   return out;
 }
 

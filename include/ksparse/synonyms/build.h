@@ -70,6 +70,10 @@ struct BuildOptions {
   // Gate: LoanwordClassifier (trained on the seed pairs) probability needed to transliterate a
   // word. Without seed pairs the classifier is untrained and the gate is off.
   double min_loanword_probability = 0.8;
+  // Without a verifier, pattern pairs scoring lower are dropped (see PatternAggregator: a single
+  // lowercase gloss scores 0.5, a single acronym 0.25, a single name/title 0.15). With a verifier
+  // every pattern pair is verified.
+  double min_pattern_score = 0.3;
   double verify_threshold = 0.8;   // verdicts need accepted && confidence >= this
   std::size_t verify_batch = 32;   // pairs per verify() call
   void validate() const;           // throws ConfigError
@@ -82,6 +86,7 @@ struct BuildStats {
   std::size_t pattern_matches = 0;
   std::size_t pattern_pairs = 0;
   std::map<std::string, std::size_t> pattern_rejected;
+  std::size_t pattern_dropped = 0;  // below min_pattern_score (no verifier)
   std::size_t hanja_glosses = 0;
   std::size_t ko_terms = 0;        // distinct Korean corpus words
   std::size_t ko_terms_tried = 0;  // passed count and loanword gates

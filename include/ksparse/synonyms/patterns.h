@@ -73,10 +73,13 @@ struct PatternScan {
 PatternScan scan_patterns(std::string_view text, const PatternOptions& options = {});
 
 // Aggregates matches over a corpus. Score of a pair (in [0, 1]):
-//   score = c / (c + 1) * c / n_ko
+//   score = form * c / (c + 1) * c / n_ko
 // where c is the number of matches of the pair and n_ko the number of matches with the same
 // Korean side: one sighting gives 0.5, repeated and consistent sightings approach 1, and a Korean
-// term glossed with several English terms splits its weight.
+// term glossed with several English terms splits its weight. `form` is 1 for a lowercase gloss
+// of up to 3 words or when the Korean transliterates the English (score >= 0.7), 0.5 for an
+// acronym and 0.3 for a capitalised name/title or a longer phrase: those usually gloss a longer
+// Korean phrase than the word before the bracket (위원회(IOC), 음반(Let's Talk About Love)).
 class PatternAggregator {
  public:
   explicit PatternAggregator(PatternOptions options = {});
@@ -101,6 +104,7 @@ class PatternAggregator {
     std::size_t docs = 0;
     std::string last_doc;
     bool acronym = false;
+    bool name = false;  // every English word capitalised (not an acronym)
     bool ko_en = false;
     bool en_ko = false;
     std::vector<Evidence> evidence;

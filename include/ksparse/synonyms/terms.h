@@ -35,7 +35,7 @@ struct StemParticle {
 // Strips the longest trailing particle from a Hangul word when the remaining stem keeps at least
 // `min_stem_syllables` syllables (default 2, so that nouns ending in a particle-like syllable such
 // as "국가" or "회의" are left alone). Particles: case markers 이/가/을/를/은/는/의/에/에서/에게/
-// 께/한테/으로/로/와/과/도/만/까지/부터/보다/처럼/라고/이라고/이나/나/랑/이랑/과의/와의/에서의/
+// 께/한테/으로/로/와/과/도/만/까지/부터/보다/처럼/라고/이라고/이나/랑/이랑/과의/와의/에서의/
 // 에서는/에는/으로는/로는/로서/으로서/로써/으로써/밖에/조차/마저/마다/뿐, plural 들 + particle and
 // a few combinations. Without morphology a noun ending in a particle-like syllable can lose it
 // ("전문가" -> "전문"); callers that know the boundary (pattern extraction) do not strip.

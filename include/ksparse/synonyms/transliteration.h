@@ -33,6 +33,12 @@ struct TransliterationOptions {
   // Compare only English words whose first two consonant classes equal the Korean word's (a
   // blocking key); false compares against the whole vocabulary (slow, for measurements).
   bool blocking = true;
+  // Ranking prefers common English words among near-equal matches (센서: sensor over censer):
+  // rank = score + prior_bonus * prior, prior = min(1, ln(1 + n) / ln(1 + prior_saturation)),
+  // n = how often the word occurs in the vocabulary passed in (duplicates count). min_score and
+  // the reported score use the similarity alone. prior_bonus 0 ranks by similarity only.
+  double prior_bonus = 0.05;
+  std::size_t prior_saturation = 20;
   void validate() const;  // throws ConfigError
 };
 
@@ -79,8 +85,9 @@ struct TransliterationMatch {
 // Finds the English words of a fixed vocabulary that a Korean word transliterates.
 class TransliterationMatcher {
  public:
-  // `vocabulary`: English words or phrases (normalised with normalize_en; duplicates and entries
-  // without ASCII letters dropped). Throws ConfigError when options are invalid.
+  // `vocabulary`: English words or phrases (normalised with normalize_en; entries without ASCII
+  // letters dropped; duplicates merged, their number is the word's frequency prior). Throws
+  // ConfigError when options are invalid.
   explicit TransliterationMatcher(const std::vector<std::string>& vocabulary,
                                   TransliterationOptions options = {});
 
@@ -94,6 +101,7 @@ class TransliterationMatcher {
   struct Word {
     std::string text;
     std::string phones;
+    double prior = 0.0;  // in [0, 1], see TransliterationOptions::prior_bonus
   };
   TransliterationOptions options_;
   std::vector<Word> words_;

@@ -54,7 +54,9 @@ TEST(Build, PatternsTransliterationAndSeedWithProvenance) {
   ASSERT_NE(caucus, nullptr);
   EXPECT_EQ(caucus->find(Source::kPattern)->count, 2u);
   EXPECT_EQ(caucus->find(Source::kPattern)->evidence.size(), 2u);
-  ASSERT_NE(d.find("유럽연합", "eu"), nullptr);
+  // A single acronym gloss scores 0.25 < min_pattern_score: dropped without a verifier.
+  EXPECT_EQ(d.find("유럽연합", "eu"), nullptr);
+  EXPECT_EQ(r.stats.pattern_dropped, 1u);
   // Transliteration against the corpus' English words.
   for (auto [ko, en] :
        {std::pair{"서버", "server"}, {"네트워크", "network"}, {"컴퓨터", "computer"}}) {

@@ -31,6 +31,9 @@ TEST(Terms, NormaliseAndParticles) {
   EXPECT_EQ(strip_particle("컴퓨터로는").particle, "로는");
   EXPECT_EQ(strip_particle("국가").stem, "국가");  // stem would be one syllable
   EXPECT_EQ(strip_particle("회의").particle, "");
+  EXPECT_EQ(strip_particle("것으로").stem, "것으로");  // not "것으" + "로"
+  EXPECT_EQ(strip_particle("코로나").stem, "코로나");  // 나 is not stripped
+  EXPECT_EQ(strip_particle("나라는").stem, "나라");
   const auto words = extract_words("오바마는 Data를 2008년에 BERT모델을 분석했다");
   const std::vector<std::string> want = {"오바마", "data", "bert", "모델", "분석했다"};
   EXPECT_EQ(words, want);

@@ -135,6 +135,9 @@ TEST(Patterns, EnglishBeforeKoreanGloss) {
   ASSERT_EQ(kw.matches.size(), 1u);
   EXPECT_EQ(kw.matches[0].en, "kW");
   EXPECT_EQ(kw.matches[0].ko, "킬로와트");
+  const PatternScan the = scan_patterns("그 대학살(the massacre)은 끝났다");
+  ASSERT_EQ(the.matches.size(), 1u);
+  EXPECT_EQ(the.matches[0].en, "massacre");
   // Particle on the Korean gloss is stripped; leading article dropped.
   const PatternScan art = scan_patterns("그는 the Red Shirt Day(레드셔츠데이를) 언급했다");
   ASSERT_EQ(art.matches.size(), 1u);
@@ -183,6 +186,17 @@ TEST(Patterns, AggregatorCountsAndScores) {
   const Entry* eu = d.find("유럽연합", "eu");
   ASSERT_NE(eu, nullptr);
   EXPECT_NE(eu->provenance[0].note.find("acronym"), std::string::npos);
+
+  // Gloss form: names/titles and acronyms weigh less unless the Korean spells them out.
+  PatternAggregator forms;
+  forms.add_document("d1",
+                     "음반(Let's Talk About Love)을 냈다. 태풍 볼라벤(BOLAVEN)이 왔다. "
+                     "국제 올림픽 위원회(IOC)가 말했다.");
+  const Dictionary fd = forms.to_dictionary();
+  ASSERT_EQ(fd.size(), 3u);
+  EXPECT_DOUBLE_EQ(fd.find("음반", "let's talk about love")->score(), 0.3 * 0.5);
+  EXPECT_DOUBLE_EQ(fd.find("볼라벤", "bolaven")->score(), 0.5);
+  EXPECT_DOUBLE_EQ(fd.find("위원회", "ioc")->score(), 0.5 * 0.5);
 
   PatternOptions o;
   o.min_count = 2;

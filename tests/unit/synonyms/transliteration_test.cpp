@@ -49,6 +49,20 @@ TEST(Transliteration, KnownLoanwordsScoreHighAndRankFirst) {
   EXPECT_LT(transliteration_score("네트워크", "apple"), 0.5);
 }
 
+TEST(Transliteration, FrequencyPriorBreaksNearTies) {
+  // "sensor" listed three times (common), "censer" once: equal phones, the common word wins.
+  TransliterationOptions o;
+  o.min_score = 0.5;
+  TransliterationMatcher m({"censer", "sensor", "sensor", "sensor"}, o);
+  const auto r = m.match("센서");
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].en, "sensor");
+  EXPECT_DOUBLE_EQ(r[0].score, r[1].score);  // reported scores are the similarity alone
+  o.prior_bonus = 0.0;
+  EXPECT_EQ(TransliterationMatcher({"censer", "sensor", "sensor"}, o).match("센서")[0].en,
+            "censer");
+}
+
 TEST(Transliteration, SpellingVariantsBothMatch) {
   EXPECT_GE(transliteration_score("데이타", "data"), 0.8);
   EXPECT_GE(transliteration_score("컴퓨타", "computer"), 0.7);
