@@ -1,0 +1,70 @@
+// In-process llama.cpp backend: many prompts through the parallel sequences of one context.
+//
+// Scheduling: the context has n_parallel sequence slots. Every llama_decode call carries one new
+// token for each generating slot plus prompt tokens of newly admitted requests (up to n_batch).
+// A slot that finishes takes the next waiting request at once (continuous refill): its KV cells are
+// dropped with llama_memory_seq_rm and its sampler chain is rebuilt. Each request has its own
+// sampler chain, so results do not depend on which other requests share a batch.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ksparse/llm/backend.h"
+#include "ksparse/llm/memory_plan.h"
+#include "ksparse/llm/model.h"
+
+namespace ksparse::llm {
+
+struct GenerationProgress {
+  std::size_t done = 0;           // finished requests
+  std::size_t total = 0;          // all requests of this generate() call
+  uint64_t prompt_tokens = 0;     // prompt tokens decoded so far
+  uint64_t generated_tokens = 0;  // tokens sampled so far
+  double elapsed_s = 0.0;
+};
+
+struct LlamaBackendOptions {
+  ModelOptions model;
+  ContextOptions context;
+  MemoryBudget budget;        // used when model.n_gpu_layers is kGpuLayersAuto, and checked always
+  uint32_t base_seed = 1234;  // see kSeedFromIndex
+  // Called after each decode step that finished a request, and at least every `progress_every_s`.
+  std::function<void(const GenerationProgress&)> on_progress;
+  double progress_every_s = 2.0;
+};
+
+class LlamaBackend final : public Backend {
+ public:
+  // Reads the GGUF layout, plans memory (may throw ModelError with the numbers), loads the model
+  // and creates the context.
+  explicit LlamaBackend(LlamaBackendOptions options);
+  ~LlamaBackend() override;
+  LlamaBackend(const LlamaBackend&) = delete;
+  LlamaBackend& operator=(const LlamaBackend&) = delete;
+
+  // Not thread-safe: one generate() at a time per backend.
+  std::vector<GenerationResult> generate(const std::vector<GenerationRequest>& requests) override;
+  std::string name() const override { return "llama.cpp"; }
+
+  const Model& model() const;
+  const MemoryPlan& plan() const;
+  // KV-cache and compute-buffer sizes llama.cpp reported while creating the context, per buffer
+  // type (e.g. "CPU"), parsed from its log; empty if its log format changed.
+  struct Measured {
+    std::string buffer;
+    uint64_t kv_bytes = 0;
+    uint64_t compute_bytes = 0;
+  };
+  const std::vector<Measured>& measured() const;
+  uint32_t n_ctx_seq() const;  // tokens (prompt + generated) one sequence can hold
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ksparse::llm

@@ -1,0 +1,400 @@
+// Continuous-batching generation over the parallel sequences of one llama.cpp context.
+#include "ksparse/llm/llama_backend.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <regex>
+#include <thread>
+
+#include "ksparse/core/error.h"
+#include "llama_internal.h"
+
+namespace ksparse::llm {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// log p(token) from raw logits: logit[token] - logsumexp(logits), with the max subtracted first
+// so that exp() cannot overflow.
+double log_softmax_at(const float* logits, int n_vocab, llama_token token) {
+  float max = logits[0];
+  for (int i = 1; i < n_vocab; ++i) max = std::max(max, logits[i]);
+  double sum = 0.0;
+  for (int i = 0; i < n_vocab; ++i) sum += std::exp(static_cast<double>(logits[i] - max));
+  return static_cast<double>(logits[token] - max) - std::log(sum);
+}
+
+// Bytes at the end of `s` that start a UTF-8 sequence not yet complete (0 if it ends cleanly).
+size_t incomplete_utf8_tail(const std::string& s) {
+  const size_t n = s.size();
+  for (size_t back = 1; back <= 4 && back <= n; ++back) {
+    const auto c = static_cast<unsigned char>(s[n - back]);
+    if ((c & 0xC0) == 0x80) continue;  // continuation byte: keep looking for the lead byte
+    size_t need = 1;
+    if ((c & 0xE0) == 0xC0)
+      need = 2;
+    else if ((c & 0xF0) == 0xE0)
+      need = 3;
+    else if ((c & 0xF8) == 0xF0)
+      need = 4;
+    return need > back ? back : 0;
+  }
+  return 0;
+}
+
+struct SamplerDeleter {
+  void operator()(llama_sampler* s) const {
+    if (s != nullptr) llama_sampler_free(s);
+  }
+};
+using SamplerPtr = std::unique_ptr<llama_sampler, SamplerDeleter>;
+
+SamplerPtr make_sampler(const SamplingOptions& o, uint32_t seed, int n_vocab) {
+  llama_sampler_chain_params cp = llama_sampler_chain_default_params();
+  cp.no_perf = true;
+  SamplerPtr chain(llama_sampler_chain_init(cp));
+  // Penalties see only generated tokens (the prompt is never fed to the sampler): for query
+  // generation, reusing the document's words is wanted.
+  if (o.penalty_last_n > 0 && (o.repeat_penalty != 1.0f || o.presence_penalty != 0.0f)) {
+    llama_sampler_chain_add(
+        chain.get(), llama_sampler_init_penalties(n_vocab, o.penalty_last_n, o.repeat_penalty, 0.0f,
+                                                  o.presence_penalty));
+  }
+  if (o.temperature <= 0.0f) {
+    llama_sampler_chain_add(chain.get(), llama_sampler_init_greedy());
+    return chain;
+  }
+  if (o.top_k > 0) llama_sampler_chain_add(chain.get(), llama_sampler_init_top_k(o.top_k));
+  if (o.top_p < 1.0f) llama_sampler_chain_add(chain.get(), llama_sampler_init_top_p(o.top_p, 1));
+  if (o.min_p > 0.0f) llama_sampler_chain_add(chain.get(), llama_sampler_init_min_p(o.min_p, 1));
+  llama_sampler_chain_add(chain.get(), llama_sampler_init_temp(o.temperature));
+  llama_sampler_chain_add(chain.get(), llama_sampler_init_dist(seed));
+  return chain;
+}
+
+// Parses llama.cpp's "<buft> KV buffer size = 18.00 MiB" style lines.
+void record_measured(const std::string& line, std::vector<LlamaBackend::Measured>& out) {
+  static const std::regex re(R"((\S+)\s+(KV|compute|output) buffer size\s*=\s*([0-9.]+) MiB)");
+  std::smatch m;
+  if (!std::regex_search(line, m, re)) return;
+  const std::string buft = m[1];
+  const auto bytes = static_cast<uint64_t>(std::llround(std::stod(m[3]) * 1024.0 * 1024.0));
+  auto it = std::find_if(out.begin(), out.end(), [&](const auto& x) { return x.buffer == buft; });
+  if (it == out.end()) {
+    out.push_back({buft, 0, 0});
+    it = out.end() - 1;
+  }
+  if (m[2] == "KV") {
+    it->kv_bytes += bytes;
+  } else {
+    it->compute_bytes += bytes;
+  }
+}
+
+}  // namespace
+
+struct LlamaBackend::Impl {
+  LlamaBackendOptions opts;
+  GgufLayout layout;
+  MemoryPlan plan;
+  std::unique_ptr<Model> model;
+  llama_context* ctx = nullptr;
+  std::vector<Measured> measured;
+  uint32_t seq_limit = 0;  // positions one sequence may use
+
+  ~Impl() {
+    if (ctx != nullptr) llama_free(ctx);
+  }
+};
+
+LlamaBackend::LlamaBackend(LlamaBackendOptions options) : impl_(std::make_unique<Impl>()) {
+  auto& im = *impl_;
+  im.opts = std::move(options);
+  im.opts.model.validate();
+  im.opts.context.validate();
+  if (im.opts.model.vocab_only) {
+    throw ConfigError("model: vocab_only models cannot generate text; load the weights");
+  }
+  init_llama_backend();
+  const ContextOptions& c = im.opts.context;
+  im.layout = read_gguf_layout(im.opts.model.path);
+  im.plan = plan_memory(im.layout, c, im.opts.model.n_gpu_layers, im.opts.model.main_gpu,
+                        list_gpu_devices(), im.opts.budget);
+  spdlog::debug("llm: memory plan: {} GPU layers ({}), total {}", im.plan.n_gpu_layers,
+                im.plan.note, format_bytes(im.plan.total()));
+
+  ModelOptions mo = im.opts.model;
+  mo.n_gpu_layers = im.plan.n_gpu_layers;
+  im.model = std::make_unique<Model>(mo);
+
+  llama_context_params cp = llama_context_default_params();
+  cp.n_ctx = im.plan.n_ctx;
+  // Every generating sequence contributes one token per call, so a batch holds at least n_parallel.
+  cp.n_batch =
+      std::max<uint32_t>(std::min<uint32_t>(static_cast<uint32_t>(c.n_batch), im.plan.n_ctx),
+                         static_cast<uint32_t>(c.n_parallel));
+  cp.n_ubatch = std::min<uint32_t>(static_cast<uint32_t>(c.n_ubatch), cp.n_batch);
+  cp.n_seq_max = static_cast<uint32_t>(c.n_parallel);
+  // At most one logits row per sequence per decode call: sizing the output buffer (and the
+  // reserved graph) for that instead of n_batch rows saves n_vocab * 4 bytes per row.
+  cp.n_outputs_max = static_cast<uint32_t>(c.n_parallel);
+  const int threads = c.n_threads > 0
+                          ? c.n_threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  cp.n_threads = threads;
+  cp.n_threads_batch = threads;
+  cp.type_k = detail::to_ggml_type(c.kv_type);
+  cp.type_v = detail::to_ggml_type(c.kv_type);
+  // A quantised V cache requires flash attention; elsewhere llama.cpp picks.
+  cp.flash_attn_type =
+      c.kv_type == KvType::kQ8_0 ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_AUTO;
+  cp.kv_unified = c.kv_unified;
+  cp.swa_full = c.swa_full;
+  cp.no_perf = true;
+  std::deque<std::string> last_lines;
+  {
+    detail::LogCapture capture([&](const std::string& line) {
+      record_measured(line, im.measured);
+      last_lines.push_back(line);
+      if (last_lines.size() > 4) last_lines.pop_front();
+    });
+    im.ctx = llama_init_from_model(im.model->impl().model, cp);
+  }
+  if (im.ctx == nullptr) {
+    std::string why;
+    for (const auto& l : last_lines) why += "\n  " + l;
+    throw ModelError(fmt::format(
+        "llama.cpp could not create a context (n_ctx {}, parallel {}, kv {}); its last log "
+        "lines:{}",
+        im.plan.n_ctx, c.n_parallel, kv_type_name(c.kv_type), why));
+  }
+  const uint32_t n_ctx_seq = llama_n_ctx_seq(im.ctx);
+  // A unified cache is shared: cap each sequence at its fair share so that all fit at once.
+  im.seq_limit =
+      c.kv_unified ? llama_n_ctx(im.ctx) / static_cast<uint32_t>(c.n_parallel) : n_ctx_seq;
+}
+
+LlamaBackend::~LlamaBackend() = default;
+
+const Model& LlamaBackend::model() const { return *impl_->model; }
+const MemoryPlan& LlamaBackend::plan() const { return impl_->plan; }
+const std::vector<LlamaBackend::Measured>& LlamaBackend::measured() const {
+  return impl_->measured;
+}
+uint32_t LlamaBackend::n_ctx_seq() const { return impl_->seq_limit; }
+
+std::vector<GenerationResult> LlamaBackend::generate(
+    const std::vector<GenerationRequest>& requests) {
+  auto& im = *impl_;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    try {
+      requests[i].validate();
+    } catch (const ConfigError& e) {
+      throw ConfigError(fmt::format("request {}: {}", i, e.what()));
+    }
+  }
+  std::vector<GenerationResult> results(requests.size());
+  if (requests.empty()) return results;
+
+  const llama_vocab* vocab = im.model->impl().vocab;
+  const int n_vocab = llama_vocab_n_tokens(vocab);
+  std::vector<std::vector<llama_token>> prompts(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const auto t = im.model->tokenize(requests[i].prompt, requests[i].add_bos);
+    prompts[i].assign(t.begin(), t.end());
+    if (prompts[i].empty()) {
+      throw ConfigError(fmt::format("request {}: prompt is empty (no tokens)", i));
+    }
+    if (prompts[i].size() + 1 > im.seq_limit) {
+      throw DataError(fmt::format(
+          "request {}: prompt has {} tokens but one sequence holds {} (prompt + generated); raise "
+          "--ctx or lower --parallel",
+          i, prompts[i].size(), im.seq_limit));
+    }
+    results[i].prompt_tokens = static_cast<int>(prompts[i].size());
+  }
+
+  struct Slot {
+    int req = -1;          // -1: free
+    size_t fed = 0;        // prompt tokens already decoded
+    llama_pos pos = 0;     // position of the next token
+    llama_token next = 0;  // sampled, not yet decoded
+    int out_idx = -1;      // logits row in the current batch
+    size_t n_prompt_in_batch = 0;
+    SamplerPtr sampler;
+    double logprob_sum = 0.0;
+    size_t max_stop = 0;
+  };
+  const int n_par = im.opts.context.n_parallel;
+  std::vector<Slot> slots(static_cast<size_t>(n_par));
+  llama_memory_t mem = llama_get_memory(im.ctx);
+  llama_memory_clear(mem, true);
+
+  const int n_batch = static_cast<int>(llama_n_batch(im.ctx));
+  llama_batch batch = llama_batch_init(n_batch, 0, 1);
+  struct BatchGuard {
+    llama_batch& b;
+    ~BatchGuard() { llama_batch_free(b); }
+  } guard{batch};
+
+  GenerationProgress progress;
+  progress.total = requests.size();
+  const auto t0 = Clock::now();
+  auto last_report = t0;
+  auto report = [&](bool force) {
+    if (!im.opts.on_progress) return;
+    const auto now = Clock::now();
+    if (!force &&
+        std::chrono::duration<double>(now - last_report).count() < im.opts.progress_every_s) {
+      return;
+    }
+    last_report = now;
+    progress.elapsed_s = std::chrono::duration<double>(now - t0).count();
+    im.opts.on_progress(progress);
+  };
+
+  size_t next_req = 0;
+  auto finish = [&](Slot& s, FinishReason why) {
+    GenerationResult& r = results[static_cast<size_t>(s.req)];
+    r.finish = why;
+    if (why != FinishReason::kStop) r.text.resize(r.text.size() - incomplete_utf8_tail(r.text));
+    r.mean_logprob = r.generated_tokens > 0 ? s.logprob_sum / r.generated_tokens : 0.0;
+    s.req = -1;
+    s.sampler.reset();
+    ++progress.done;
+  };
+
+  int prompt_budget_cap = n_batch;  // lowered when llama.cpp finds no KV slot for a batch
+  while (progress.done < requests.size()) {
+    // Admit waiting requests into free slots.
+    for (int si = 0; si < n_par && next_req < requests.size(); ++si) {
+      Slot& s = slots[static_cast<size_t>(si)];
+      if (s.req >= 0) continue;
+      llama_memory_seq_rm(mem, si, -1, -1);
+      const auto& rq = requests[next_req];
+      s.req = static_cast<int>(next_req);
+      s.fed = 0;
+      s.pos = 0;
+      s.logprob_sum = 0.0;
+      s.max_stop = 0;
+      for (const auto& st : rq.stop) s.max_stop = std::max(s.max_stop, st.size());
+      const uint32_t seed = rq.sampling.seed == kSeedFromIndex
+                                ? im.opts.base_seed + static_cast<uint32_t>(next_req)
+                                : rq.sampling.seed;
+      s.sampler = make_sampler(rq.sampling, seed, n_vocab);
+      ++next_req;
+    }
+
+    // One batch: the pending token of every generating slot, then prompt tokens.
+    batch.n_tokens = 0;
+    auto add = [&](llama_token tok, llama_pos pos, int seq, bool logits) {
+      const int i = batch.n_tokens++;
+      batch.token[i] = tok;
+      batch.pos[i] = pos;
+      batch.n_seq_id[i] = 1;
+      batch.seq_id[i][0] = seq;
+      batch.logits[i] = logits ? 1 : 0;
+      return i;
+    };
+    for (int si = 0; si < n_par; ++si) {
+      Slot& s = slots[static_cast<size_t>(si)];
+      s.out_idx = -1;
+      s.n_prompt_in_batch = 0;
+      if (s.req >= 0 && s.fed == prompts[static_cast<size_t>(s.req)].size()) {
+        s.out_idx = add(s.next, s.pos, si, true);
+      }
+    }
+    const int n_gen_tokens = batch.n_tokens;
+    int room = std::min(n_batch, n_gen_tokens + prompt_budget_cap) - batch.n_tokens;
+    uint64_t prompt_tokens_now = 0;
+    for (int si = 0; si < n_par && room > 0; ++si) {
+      Slot& s = slots[static_cast<size_t>(si)];
+      if (s.req < 0) continue;
+      const auto& p = prompts[static_cast<size_t>(s.req)];
+      if (s.fed == p.size() || s.out_idx >= 0) continue;
+      const size_t take = std::min(p.size() - s.fed, static_cast<size_t>(room));
+      for (size_t k = 0; k < take; ++k) {
+        const bool last = s.fed + k + 1 == p.size();
+        const int idx = add(p[s.fed + k], static_cast<llama_pos>(s.fed + k), si, last);
+        if (last) s.out_idx = idx;
+      }
+      s.n_prompt_in_batch = take;
+      room -= static_cast<int>(take);
+      prompt_tokens_now += take;
+    }
+    if (batch.n_tokens == 0) break;  // cannot happen while requests are unfinished
+
+    const int32_t rc = llama_decode(im.ctx, batch);
+    if (rc == 1 && batch.n_tokens > n_gen_tokens && prompt_budget_cap > 1) {
+      // No KV slot for this many tokens: retry with fewer prompt tokens (state was restored).
+      prompt_budget_cap = std::max(1, prompt_budget_cap / 2);
+      for (auto& s : slots) s.out_idx = -1;
+      continue;
+    }
+    if (rc != 0) {
+      throw ModelError(
+          fmt::format("llama_decode failed (code {}) on a batch of {} tokens over {} sequences; {}",
+                      rc, batch.n_tokens, n_par,
+                      rc == 1 ? "the KV cache is full: raise --ctx or lower --parallel"
+                              : "see --log-level debug"));
+    }
+    // Account the prompt tokens that were decoded.
+    for (auto& s : slots) {
+      if (s.req < 0 || s.n_prompt_in_batch == 0) continue;
+      s.fed += s.n_prompt_in_batch;
+      s.pos = static_cast<llama_pos>(s.fed);
+    }
+    progress.prompt_tokens += prompt_tokens_now;
+
+    bool finished_any = false;
+    for (int si = 0; si < n_par; ++si) {
+      Slot& s = slots[static_cast<size_t>(si)];
+      if (s.req < 0 || s.out_idx < 0) continue;
+      const auto& rq = requests[static_cast<size_t>(s.req)];
+      GenerationResult& r = results[static_cast<size_t>(s.req)];
+      if (s.fed == prompts[static_cast<size_t>(s.req)].size() && r.generated_tokens > 0) {
+        s.pos += 1;  // the pending token just went into the cache
+      }
+      const float* logits = llama_get_logits_ith(im.ctx, s.out_idx);
+      const llama_token tok = llama_sampler_sample(s.sampler.get(), im.ctx, s.out_idx);
+      s.logprob_sum += log_softmax_at(logits, n_vocab, tok);
+      r.generated_tokens += 1;
+      r.tokens.push_back(tok);
+      ++progress.generated_tokens;
+      if (!rq.ignore_eos && llama_vocab_is_eog(vocab, tok)) {
+        finish(s, FinishReason::kEos);
+        finished_any = true;
+        continue;
+      }
+      const size_t old_len = r.text.size();
+      r.text += im.model->token_to_piece(tok);
+      if (s.max_stop > 0) {
+        const size_t from = old_len >= s.max_stop ? old_len - s.max_stop + 1 : 0;
+        size_t cut = std::string::npos;
+        for (const auto& st : rq.stop) cut = std::min(cut, r.text.find(st, from));
+        if (cut != std::string::npos) {
+          r.text.resize(cut);
+          finish(s, FinishReason::kStop);
+          finished_any = true;
+          continue;
+        }
+      }
+      if (r.generated_tokens >= rq.max_tokens || static_cast<uint32_t>(s.pos) + 1 > im.seq_limit) {
+        finish(s, FinishReason::kLength);
+        finished_any = true;
+        continue;
+      }
+      s.next = tok;
+    }
+    report(finished_any);
+  }
+  report(true);
+  return results;
+}
+
+}  // namespace ksparse::llm
