@@ -159,6 +159,13 @@ bool has_non_ascii_cased(std::string_view s) {
   return false;
 }
 
+std::string_view trim_ascii(std::string_view s) {
+  constexpr std::string_view kSpace = " \t\n\v\f\r";
+  const auto b = s.find_first_not_of(kSpace);
+  if (b == std::string_view::npos) return {};
+  return s.substr(b, s.find_last_not_of(kSpace) - b + 1);
+}
+
 std::string to_lower(std::string_view s) {
   const std::string clean = utf8_valid(s) ? std::string() : utf8_sanitize(s);
   const std::string_view in = clean.empty() ? s : std::string_view(clean);

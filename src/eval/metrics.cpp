@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "ksparse/core/error.h"
+#include "ksparse/core/text.h"
 
 namespace ksparse {
 namespace {
@@ -20,12 +21,6 @@ std::string lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
 }
 
 const char* kKnown = "ndcg@k, mrr@k, recall@k, map@k, p@k (k a positive integer)";
@@ -55,7 +50,7 @@ std::string Metric::name() const {
 }
 
 Metric parse_metric(std::string_view text) {
-  const std::string s = lower(trim(text));
+  const std::string s = lower(trim_ascii(text));
   const auto at = s.find('@');
   if (at == std::string::npos) {
     throw ConfigError("metric '" + std::string(text) + "' has no cutoff; write it as one of " +
@@ -95,7 +90,7 @@ std::vector<Metric> parse_metrics(std::string_view list) {
   while (start <= list.size()) {
     std::size_t comma = list.find(',', start);
     if (comma == std::string_view::npos) comma = list.size();
-    const std::string_view item = trim(list.substr(start, comma - start));
+    const std::string_view item = trim_ascii(list.substr(start, comma - start));
     if (!item.empty()) {
       const Metric m = parse_metric(item);
       if (std::find(out.begin(), out.end(), m) == out.end()) out.push_back(m);

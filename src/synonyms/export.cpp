@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "ksparse/core/error.h"
+#include "ksparse/core/text.h"
 #include "ksparse/core/utf8.h"
 #include "ksparse/synonyms/terms.h"
 #include "ksparse/synonyms/transliteration.h"
@@ -65,13 +66,6 @@ std::string unescape(std::string_view s) {
     }
   }
   return out;
-}
-
-std::string trim(std::string_view s) {
-  const auto b = s.find_first_not_of(" \t\r");
-  if (b == std::string_view::npos) return {};
-  const auto e = s.find_last_not_of(" \t\r");
-  return std::string(s.substr(b, e - b + 1));
 }
 
 }  // namespace
@@ -143,7 +137,7 @@ SynonymValidation validate_solr_synonyms(std::string_view text) {
     }
     if (line.empty() || line.front() == '#') continue;
     ++v.rules;
-    if (trim(line).empty()) {
+    if (trim_ascii(line).empty()) {
       add(true, "whitespace-only line: Solr reads it as an empty term (delete the line)");
       continue;
     }
@@ -163,14 +157,14 @@ SynonymValidation validate_solr_synonyms(std::string_view text) {
     std::set<std::string> seen;
     for (std::size_t s = 0; s < sides.size(); ++s) {
       const char* side_name = !is_explicit ? "group" : (s == 0 ? "left side" : "right side");
-      if (trim(unescape(sides[s])).empty() && is_explicit) {
+      if (trim_ascii(unescape(sides[s])).empty() && is_explicit) {
         add(true, std::string("empty ") + side_name + " of '=>'");
         line_ok = false;
         continue;
       }
       const std::vector<std::string> terms = split_escaped(sides[s], ",");
       for (std::size_t t = 0; t < terms.size(); ++t) {
-        const std::string term = trim(unescape(terms[t]));
+        const std::string term(trim_ascii(unescape(terms[t])));
         if (term.empty()) {
           add(true, std::string("empty term #") + std::to_string(t + 1) + " in the " + side_name +
                         " (remove the extra ',' or escape a literal one as '\\,')");

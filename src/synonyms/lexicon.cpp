@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "ksparse/core/error.h"
+#include "ksparse/core/text.h"
 #include "ksparse/core/hash.h"
 #include "ksparse/core/io.h"
 #include "ksparse/core/utf8.h"
@@ -22,13 +23,6 @@ void check_utf8(const std::filesystem::path& path, std::size_t line_no, const st
     throw DataError(where(path, line_no) + ": invalid UTF-8 at byte " + std::to_string(bad + 1) +
                     " of the line (re-encode the file as UTF-8)");
   }
-}
-
-std::string trim(std::string_view s) {
-  const auto b = s.find_first_not_of(" \t");
-  if (b == std::string_view::npos) return {};
-  const auto e = s.find_last_not_of(" \t");
-  return std::string(s.substr(b, e - b + 1));
 }
 
 std::vector<std::string> split(std::string_view s, char sep) {
@@ -65,7 +59,7 @@ std::string clean_wiktionary_term(std::string_view s) {
     if (paren > 0 || c == '^') continue;
     out += c;
   }
-  return trim(out);
+  return std::string(trim_ascii(out));
 }
 
 }  // namespace
@@ -78,7 +72,7 @@ std::vector<LexiconPair> read_pair_file(const std::filesystem::path& path) {
     const std::size_t n = reader.line_no();
     strip_bom(line, n);
     check_utf8(path, n, line);
-    if (trim(line).empty() || line[0] == '#') continue;
+    if (trim_ascii(line).empty() || line[0] == '#') continue;
     std::vector<std::string> fields;
     if (line.find('\t') != std::string::npos) {
       fields = split(line, '\t');
@@ -127,7 +121,7 @@ std::vector<LexiconPair> read_wiktionary(const std::filesystem::path& path) {
     const std::size_t n = reader.line_no();
     strip_bom(line, n);
     check_utf8(path, n, line);
-    if (trim(line).empty() || line[0] == '#') continue;
+    if (trim_ascii(line).empty() || line[0] == '#') continue;
     const auto sep = line.find(" :: ");
     if (sep == std::string::npos) {
       throw DataError(where(path, n) + ": expected 'english {pos} :: 한국어, ...' (no ' :: ')");

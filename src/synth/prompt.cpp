@@ -9,6 +9,7 @@
 
 #include "ksparse/core/config.h"
 #include "ksparse/core/error.h"
+#include "ksparse/core/text.h"
 #include "ksparse/core/hash.h"
 #include "ksparse/core/utf8.h"
 #include "ksparse/synth/similarity.h"
@@ -21,13 +22,6 @@ namespace {
 constexpr std::size_t kMaxExamples = 8;  // Promptagator uses up to 8
 
 bool contains(const std::string& s, const char* needle) { return s.find(needle) != s.npos; }
-
-std::string trim(std::string_view s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  if (b == s.npos) return {};
-  const auto e = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(b, e - b + 1));
-}
 
 // `s` escaped for use between JSON quotes (the examples show the model well-formed JSON).
 std::string json_string_body(const std::string& s) {
@@ -284,7 +278,7 @@ ParsedOutput parse_generation(const PromptTemplate& tmpl, const std::string& com
     std::istringstream lines(completion);
     std::string line;
     while (std::getline(lines, line)) {
-      std::string q = trim(line);
+      std::string q(trim_ascii(line));
       if (q.empty()) continue;
       out.queries.push_back(std::move(q));
       break;
@@ -325,7 +319,7 @@ ParsedOutput parse_generation(const PromptTemplate& tmpl, const std::string& com
     return out;
   }
   for (const std::string& q : raw) {
-    std::string t = trim(q);
+    std::string t(trim_ascii(q));
     if (!t.empty() && out.queries.size() < n) out.queries.push_back(std::move(t));
   }
   out.ok = !out.queries.empty();

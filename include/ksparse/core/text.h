@@ -49,6 +49,9 @@ ScriptClass script_class(char32_t c);
 // Lowercase English name of the class ("hangul_syllable", "latin", ...), for logs and tests.
 const char* script_class_name(ScriptClass c);
 
+// `s` without leading and trailing ASCII whitespace (space, \t, \n, \v, \f, \r): a view into `s`.
+std::string_view trim_ascii(std::string_view s);
+
 // Classification helpers, consistent with script_class().
 bool is_space(char32_t c);        // script_class(c) == kSpace
 bool is_punctuation(char32_t c);  // script_class(c) == kPunctuation

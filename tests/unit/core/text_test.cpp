@@ -150,3 +150,18 @@ TEST(SplitRuns, EmptyAndIllFormed) {
 
 }  // namespace
 }  // namespace ksparse
+
+namespace ksparse {
+namespace {
+
+TEST(TrimAscii, StripsAsciiWhitespaceOnBothEnds) {
+  EXPECT_EQ(trim_ascii("  \t모델 학습\r\n"), "모델 학습");
+  EXPECT_EQ(trim_ascii("a"), "a");
+  EXPECT_EQ(trim_ascii(" \t\n\v\f\r"), "");
+  EXPECT_EQ(trim_ascii(""), "");
+  // Only ASCII whitespace: a no-break space (U+00A0) stays.
+  EXPECT_EQ(trim_ascii("\xC2\xA0x "), "\xC2\xA0x");
+}
+
+}  // namespace
+}  // namespace ksparse
