@@ -25,6 +25,17 @@ void check_utf8(const std::filesystem::path& path, std::size_t line_no, const st
   }
 }
 
+// Next line of a lexicon file that holds an entry (blank and '#' comment lines skipped), with the
+// BOM stripped and UTF-8 checked (DataError naming file:line). False at end of file.
+bool next_entry_line(LineReader& reader, std::string& line) {
+  while (reader.next(line)) {
+    strip_bom(line, reader.line_no());
+    check_utf8(reader.path(), reader.line_no(), line);
+    if (!trim_ascii(line).empty() && line[0] != '#') return true;
+  }
+  return false;
+}
+
 std::vector<std::string> split(std::string_view s, char sep) {
   std::vector<std::string> out;
   std::size_t start = 0;
@@ -68,11 +79,8 @@ std::vector<LexiconPair> read_pair_file(const std::filesystem::path& path) {
   LineReader reader(path);
   std::vector<LexiconPair> pairs;
   std::string line;
-  while (reader.next(line)) {
+  while (next_entry_line(reader, line)) {
     const std::size_t n = reader.line_no();
-    strip_bom(line, n);
-    check_utf8(path, n, line);
-    if (trim_ascii(line).empty() || line[0] == '#') continue;
     std::vector<std::string> fields;
     if (line.find('\t') != std::string::npos) {
       fields = split(line, '\t');
@@ -117,11 +125,8 @@ std::vector<LexiconPair> read_wiktionary(const std::filesystem::path& path) {
   LineReader reader(path);
   std::vector<LexiconPair> pairs;
   std::string line;
-  while (reader.next(line)) {
+  while (next_entry_line(reader, line)) {
     const std::size_t n = reader.line_no();
-    strip_bom(line, n);
-    check_utf8(path, n, line);
-    if (trim_ascii(line).empty() || line[0] == '#') continue;
     const auto sep = line.find(" :: ");
     if (sep == std::string::npos) {
       throw DataError(where(path, n) + ": expected 'english {pos} :: 한국어, ...' (no ' :: ')");
