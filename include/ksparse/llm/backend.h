@@ -27,8 +27,23 @@ struct SamplingOptions {
   void validate() const;
 };
 
+// One chat turn. role: "system" | "user" | "assistant".
+struct ChatMessage {
+  std::string role;
+  std::string content;
+};
+
 struct GenerationRequest {
-  std::string prompt;             // raw text; chat templating is the caller's business
+  // Either a raw prompt (completion; templating is the caller's business) or chat messages (the
+  // backend renders them with the model family's chat format, or sends them to the server's
+  // /v1/chat/completions). Exactly one of the two is non-empty.
+  std::string prompt;
+  std::vector<ChatMessage> messages;
+  // Constrained output (at most one): a GBNF grammar with rule "root", or a JSON schema (text)
+  // that the in-process backend converts to GBNF with bounded whitespace and the HTTP backend
+  // sends as response_format.
+  std::string grammar;
+  std::string json_schema;
   int max_tokens = 256;           // generated tokens at most (>= 1)
   std::vector<std::string> stop;  // generation ends before the first occurrence of any of these
   SamplingOptions sampling;
