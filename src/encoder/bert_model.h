@@ -18,27 +18,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ksparse/encoder/bert_config.h"
+#include "ksparse/encoder/sparse_encoder.h"
+
 namespace ksparse::encoder::detail {
 
-// Mirrors the Hugging Face BertConfig keys it has (config.json round-trips through to/from_json).
-struct BertConfig {
-  int64_t vocab_size = 0;  // required (> 0)
-  int64_t hidden_size = 256;
-  int64_t num_hidden_layers = 4;
-  int64_t num_attention_heads = 4;
-  int64_t intermediate_size = 1024;
-  int64_t max_position_embeddings = 512;
-  int64_t type_vocab_size = 2;
-  int64_t pad_token_id = 0;
-  double layer_norm_eps = 1e-12;
-  double hidden_dropout_prob = 0.1;
-  double attention_probs_dropout_prob = 0.1;
-  std::string hidden_act = "gelu";  // exact erf GELU, as HF "gelu"
-
-  void validate() const;  // ConfigError naming the field
-  nlohmann::json to_json() const;  // HF config.json (architectures = ["BertForMaskedLM"], model_type "bert")
-  static BertConfig from_json(const nlohmann::json& j);  // ConfigError for missing/invalid keys
-};
+// The architecture struct is public (include/ksparse/encoder/bert_config.h, no torch types); this
+// alias keeps detail::BertConfig valid.
+using BertConfig = ::ksparse::BertConfig;
 
 // BERT encoder + MLM head. forward(input_ids [B,T] int64, attention_mask [B,T] int64/bool) ->
 // MLM logits [B,T,V] float32 (token_type_ids are all zero).
@@ -62,7 +49,8 @@ std::map<std::string, torch::Tensor> state_dict_hf(BertForMaskedLM& model);
 // Copies tensors by name; throws ModelError naming missing/unexpected/mis-shaped tensors.
 void load_state_dict_hf(BertForMaskedLM& model, const std::map<std::string, torch::Tensor>& tensors);
 
-enum class PoolKind { kLog1pRelu, kL0 };  // log(1+relu(x)); L0 variant log1p(log1p(relu(x)))
+// log(1+relu(x)); L0 variant log1p(log1p(relu(x))). Same enum as the public SparsePooling.
+using PoolKind = ::ksparse::SparsePooling;
 
 // Sparse pooling: max over positions of f(logits) where attention_mask is 1; `token_mask` [V] float
 // (1 keep, 0 drop) zeroes special tokens. Returns [B,V].
