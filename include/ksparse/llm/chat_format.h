@@ -75,6 +75,14 @@ ChatFamily detect_chat_family(const std::string& architecture, const std::string
 std::string render_chat(ChatFamily family, const std::vector<ChatMessage>& messages,
                         const ChatFormatOptions& options = {}, bool answer_only = false);
 
+// Renders `messages` with llama.cpp's built-in chat templates (llama_chat_apply_template, no
+// Jinja): `tmpl` is either a built-in name ("chatml", "gemma", "gpt-oss", "llama3", ...) or a GGUF
+// chat template text, which llama.cpp matches to a built-in by its markers. `add_assistant` opens
+// the assistant turn. Throws ConfigError when llama.cpp does not recognise the template (the
+// message says to pass a family). This is how kTemplate models are rendered.
+std::string render_chat_template(const std::string& tmpl, const std::vector<ChatMessage>& messages,
+                                 bool add_assistant = true);
+
 // What a chat completion means: the answer, and the reasoning the model wrote before it.
 struct ChatOutput {
   std::string text;       // the answer (qwen3: think blocks removed; gpt-oss: final channel)

@@ -34,4 +34,8 @@ struct JsonSchemaGrammarOptions {
 std::string json_schema_to_gbnf(const std::string& schema_json,
                                 const JsonSchemaGrammarOptions& options = {});
 
+// Checks GBNF text with llama.cpp's own grammar parser (start rule "root"); throws ConfigError
+// naming `setting` when it is rejected (undefined rule, syntax error). Thread-safe.
+void check_gbnf(const std::string& gbnf, const std::string& setting = "grammar");
+
 }  // namespace ksparse::llm
