@@ -16,6 +16,7 @@
 
 #include "commands.h"
 #include "ksparse/core/error.h"
+#include "ksparse/llm/chat_format.h"
 #include "ksparse/llm/llama_backend.h"
 #include "ksparse/llm/memory_plan.h"
 #include "ksparse/llm/model.h"
@@ -285,6 +286,15 @@ struct GenerateOptions {
   uint32_t seed = 1234;
   std::vector<std::string> stop;
   bool json = false;
+  // Chat and constrained output.
+  bool chat = false;               // each prompt is one user message
+  std::string system;              // system message for --chat ("" = none)
+  std::string family = "auto";     // auto|qwen3|gpt-oss|gemma3|template
+  std::string reasoning = "low";   // gpt-oss reasoning effort
+  bool thinking = false;           // qwen3 thinking mode
+  std::string json_schema_file;    // JSON schema file -> grammar / response_format
+  std::string grammar_file;        // GBNF file (start rule "root")
+  bool sampling_flags_given = false;  // --temp/--top-k/--top-p/--min-p on the command line
 };
 
 // One prompt per line, or JSONL objects with a "prompt" string. Empty lines are skipped.
@@ -332,11 +342,50 @@ void print_progress(const llm::GenerationProgress& p) {
   }
 }
 
+std::string read_text_file(const std::string& path, const char* flag) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError(fmt::format("{}: cannot read {}", flag, path));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+llm::ChatFormatOptions chat_options(const GenerateOptions& opt) {
+  llm::ChatFormatOptions c;
+  c.family = llm::parse_chat_family(opt.family, "--family");
+  c.reasoning = llm::parse_reasoning_effort(opt.reasoning, "--reasoning");
+  c.thinking = opt.thinking;
+  return c;
+}
+
+// --chat without explicit sampling flags samples as the model family's card recommends.
+void apply_family_sampling(const GenerateOptions& opt, llm::ChatFamily family,
+                           std::vector<llm::GenerationRequest>& reqs) {
+  if (!opt.chat || opt.sampling_flags_given) return;
+  const llm::SamplingOptions d = llm::default_sampling(family, opt.thinking);
+  spdlog::info("llm generate: chat family {}: sampling T {} top-k {} top-p {} min-p {}",
+               llm::chat_family_name(family), d.temperature, d.top_k, d.top_p, d.min_p);
+  for (auto& r : reqs) {
+    r.sampling.temperature = d.temperature;
+    r.sampling.top_k = d.top_k;
+    r.sampling.top_p = d.top_p;
+    r.sampling.min_p = d.min_p;
+  }
+}
+
 void run_generate(const GenerateOptions& opt) {
   llm::LlamaBackendOptions o = to_backend_options(opt.flags);
   o.base_seed = opt.seed;
   o.on_progress = print_progress;
+  o.chat = chat_options(opt);
   const auto prompts = read_prompts(opt.prompt_file);
+  if (!opt.grammar_file.empty() && !opt.json_schema_file.empty()) {
+    throw ConfigError("--grammar and --json-schema: give at most one");
+  }
+  const std::string grammar =
+      opt.grammar_file.empty() ? "" : read_text_file(opt.grammar_file, "--grammar");
+  const std::string json_schema =
+      opt.json_schema_file.empty() ? "" : read_text_file(opt.json_schema_file, "--json-schema");
   std::vector<llm::GenerationRequest> reqs(prompts.size());
   for (size_t i = 0; i < prompts.size(); ++i) {
     reqs[i].prompt = prompts[i];
@@ -348,9 +397,25 @@ void run_generate(const GenerateOptions& opt) {
     reqs[i].sampling.min_p = opt.min_p;
     reqs[i].sampling.repeat_penalty = opt.repeat_penalty;
     reqs[i].sampling.presence_penalty = opt.presence_penalty;
-    reqs[i].validate();
+    if (opt.chat) {
+      reqs[i].prompt.clear();
+      if (!opt.system.empty()) reqs[i].messages.push_back({"system", opt.system});
+      reqs[i].messages.push_back({"user", prompts[i]});
+    }
+    reqs[i].grammar = grammar;
+    reqs[i].json_schema = json_schema;
+    try {
+      reqs[i].validate();
+    } catch (const ConfigError& e) {
+      throw ConfigError(fmt::format(
+          "{}{}", !grammar.empty() ? "--grammar " + opt.grammar_file + ": "
+                  : !json_schema.empty() ? "--json-schema " + opt.json_schema_file + ": "
+                                         : std::string(),
+          e.what()));
+    }
   }
   llm::LlamaBackend backend(o);
+  apply_family_sampling(opt, backend.chat_family(), reqs);
   spdlog::info("llm generate: {} prompts, parallel {}, {} tokens per sequence, {} GPU layers",
                reqs.size(), o.context.n_parallel, backend.n_ctx_seq(), backend.plan().n_gpu_layers);
   const auto t0 = std::chrono::steady_clock::now();
@@ -369,6 +434,7 @@ void run_generate(const GenerateOptions& opt) {
                 {"generated_tokens", r.generated_tokens},
                 {"mean_logprob", r.mean_logprob},
                 {"finish", llm::finish_reason_name(r.finish)}};
+      if (!r.reasoning.empty()) j["reasoning"] = r.reasoning;
       std::printf("%s\n", j.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
     } else {
       std::printf("=== %zu (%s, %d tokens, mean logprob %.3f)\n%s\n", i,
@@ -522,7 +588,28 @@ void add_llm_commands(CLI::App& app) {
       ->capture_default_str();
   gen_cmd->add_option("--stop", gen->stop, "stop string (repeatable)");
   gen_cmd->add_flag("--json", gen->json, "print one JSON object per prompt");
-  gen_cmd->callback([gen] { run_generate(*gen); });
+  gen_cmd->add_flag("--chat", gen->chat,
+                    "each prompt is a user message, rendered with the model family's chat format "
+                    "(sampling defaults from the family's model card unless --temp/--top-k/"
+                    "--top-p/--min-p are given)");
+  gen_cmd->add_option("--system", gen->system, "system message for --chat");
+  gen_cmd->add_option("--family", gen->family,
+                      "chat format: auto (from the GGUF) | qwen3 | gpt-oss | gemma3 | template "
+                      "(the GGUF's own template via llama.cpp)")
+      ->capture_default_str();
+  gen_cmd->add_option("--reasoning", gen->reasoning, "gpt-oss reasoning effort: low|medium|high")
+      ->capture_default_str();
+  gen_cmd->add_flag("--thinking", gen->thinking,
+                    "qwen3: thinking mode (the think block is stripped from the text)");
+  gen_cmd->add_option("--json-schema", gen->json_schema_file,
+                      "JSON schema file: outputs are constrained to match it (bounded whitespace)");
+  gen_cmd->add_option("--grammar", gen->grammar_file, "GBNF grammar file (start rule 'root')");
+  gen_cmd->callback([gen, gen_cmd] {
+    for (const char* f : {"--temp", "--top-k", "--top-p", "--min-p"}) {
+      if (gen_cmd->get_option(f)->count() > 0) gen->sampling_flags_given = true;
+    }
+    run_generate(*gen);
+  });
 
   auto bench = std::make_shared<BenchOptions>();
   auto* bench_cmd =

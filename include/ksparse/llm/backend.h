@@ -61,7 +61,9 @@ enum class FinishReason {
 const char* finish_reason_name(FinishReason reason);  // "stop" | "length" | "eos"
 
 struct GenerationResult {
-  std::string text;  // completion only (no prompt, no stop string, no EOS)
+  std::string text;  // completion only (no prompt, no stop string, no EOS); for chat requests
+                     // the answer (qwen3 think blocks removed, gpt-oss final channel)
+  std::string reasoning;  // chat requests: qwen3 think text / gpt-oss analysis channel ("" else)
   int prompt_tokens = 0;
   int generated_tokens = 0;  // tokens sampled, including a trailing EOS or the stop's tokens
   // Mean over generated tokens of log p(token | prefix) under the model's raw distribution

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ksparse/llm/backend.h"
+#include "ksparse/llm/chat_format.h"
 #include "ksparse/llm/memory_plan.h"
 #include "ksparse/llm/model.h"
 
@@ -32,6 +33,9 @@ struct LlamaBackendOptions {
   ContextOptions context;
   MemoryBudget budget;        // used when model.n_gpu_layers is kGpuLayersAuto, and checked always
   uint32_t base_seed = 1234;  // see kSeedFromIndex
+  // How requests with `messages` are rendered and parsed: family (auto = from the GGUF's
+  // architecture, then its chat template), qwen3 thinking, gpt-oss reasoning effort.
+  ChatFormatOptions chat;
   // Called after each decode step that finished a request, and at least every `progress_every_s`.
   std::function<void(const GenerationProgress&)> on_progress;
   double progress_every_s = 2.0;
@@ -61,6 +65,9 @@ class LlamaBackend final : public Backend {
   };
   const std::vector<Measured>& measured() const;
   uint32_t n_ctx_seq() const;  // tokens (prompt + generated) one sequence can hold
+  // The chat family used for `messages` requests (options.chat.family, or detected from the GGUF;
+  // see detect_chat_family). Throws ConfigError when it cannot be told.
+  ChatFamily chat_family() const;
 
  private:
   struct Impl;
