@@ -38,7 +38,7 @@ sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 # ---------------------------------------------------------------- Debian packages
 apt_packages=(
   build-essential cmake ninja-build pkg-config git python3-pip
-  libtorch-dev libopenblas0-pthread
+  libtorch-dev libopenblas0-pthread python3-torch
   libicu-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
   libsqlite3-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev
 )
@@ -160,11 +160,29 @@ if [ "$do_pydeps" = 1 ]; then
   fi
 fi
 
+# Hugging Face `transformers` on Debian's python3-torch (1.13) for the encoder export parity test
+# (tests/unit/encoder/hf_export_test.cpp): a venv that sees the system site packages. 4.40.2 is the
+# last line that runs on torch 1.13 here (checked by importing BertForMaskedLM).
+if [ "$do_pydeps" = 1 ]; then
+  hf_venv="${deps_dir}/pyref-hf"
+  hf_pins=(transformers==4.40.2 safetensors==0.8.0)
+  hf_check='import torch, safetensors, transformers; from transformers import BertForMaskedLM; assert transformers.__version__ == "4.40.2", transformers.__version__'
+  if "${hf_venv}/bin/python" -c "$hf_check" 2>/dev/null; then
+    log "python transformers reference: ${hf_venv}"
+  else
+    log "python transformers reference: installing ${hf_pins[*]} into ${hf_venv}"
+    [ -x "${hf_venv}/bin/python" ] || /usr/bin/python3 -m venv --system-site-packages "$hf_venv"
+    "${hf_venv}/bin/pip" install -q "${hf_pins[@]}"
+    "${hf_venv}/bin/python" -c "$hf_check"
+  fi
+fi
+
 # Tell the build where things are.
 mkdir -p "${deps_dir}"
 cat > "${deps_dir}/env.cmake" <<EOC
 set(KSPARSE_LLAMA_PREFIX "${llama_prefix}" CACHE PATH "llama.cpp install prefix")
 set(KSPARSE_TEST_MODEL "${models_dir}/${GEMMA_GGUF_FILE}" CACHE FILEPATH "small real GGUF for tests")
 set(KSPARSE_PYREF "${deps_dir}/pyref/bin/python" CACHE FILEPATH "python with reference packages")
+set(KSPARSE_PYREF_HF "${deps_dir}/pyref-hf/bin/python" CACHE FILEPATH "python with torch + transformers")
 EOC
 log "done"

@@ -35,8 +35,9 @@ struct TokenBatch {
 TokenBatch tokenize_batch(const WordPieceTokenizer& tokenizer, const std::vector<std::string>& texts,
                           std::size_t max_length);
 
-// [V] float32: 1, or 0 for the tokenizer's special tokens (ids for which is_special() holds).
-torch::Tensor special_token_mask(const WordPieceTokenizer& tokenizer);
+// [vocab_size] float32 (0 = the tokenizer's size): 1, or 0 for the tokenizer's special tokens (ids
+// for which is_special() holds) and for ids the tokenizer does not have.
+torch::Tensor special_token_mask(const WordPieceTokenizer& tokenizer, std::int64_t vocab_size = 0);
 
 // One pooled row [V] -> SparseVector: entries with weight > threshold, then the top_k largest
 // (0 = all; ties broken by smaller id).
