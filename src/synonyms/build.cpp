@@ -14,6 +14,7 @@
 #include "ksparse/synonyms/export.h"
 #include "ksparse/synonyms/lexicon.h"
 #include "ksparse/synonyms/terms.h"
+#include "ksparse/synonyms/trends.h"
 
 namespace ksparse::synonyms {
 
@@ -27,6 +28,9 @@ void BuildOptions::validate() const {
   if (!(verify_threshold >= 0.0 && verify_threshold <= 1.0))
     throw ConfigError("verify_threshold must be in [0, 1]");
   if (verify_batch == 0) throw ConfigError("verify_batch must be >= 1");
+  embedding.validate();
+  if (!(min_embedding_cosine >= -1.0 && min_embedding_cosine <= 1.0))
+    throw ConfigError("min_embedding_cosine must be in [-1, 1]");
 }
 
 nlohmann::json BuildOptions::to_json() const {
@@ -58,7 +62,20 @@ nlohmann::json BuildOptions::to_json() const {
           {"min_loanword_probability", min_loanword_probability},
           {"min_pattern_score", min_pattern_score},
           {"verify_threshold", verify_threshold},
-          {"verify_batch", verify_batch}};
+          {"verify_batch", verify_batch},
+          {"embedding",
+           {{"top_k", embedding.top_k},
+            {"csls_k", embedding.csls_k},
+            {"min_cosine", embedding.min_cosine},
+            {"center", embedding.center},
+            {"mutual", embedding.mutual},
+            {"ko_template", embedding.ko_template},
+            {"en_template", embedding.en_template}}},
+          {"embed_max_ko", embed_max_ko},
+          {"embed_max_en", embed_max_en},
+          {"min_embedding_cosine", min_embedding_cosine},
+          {"discover_max_terms", discover_max_terms},
+          {"discover_trend_top", discover_trend_top}};
 }
 
 nlohmann::json BuildStats::to_json() const {
@@ -75,14 +92,31 @@ nlohmann::json BuildStats::to_json() const {
           {"loanword_train_loan", loanword_train_loan},
           {"loanword_train_native", loanword_train_native},
           {"transliteration_pairs", transliteration_pairs},
+          {"embedding_ko_terms", embedding_ko_terms},
+          {"embedding_en_terms", embedding_en_terms},
+          {"embedding_pairs", embedding_pairs},
+          {"embedding_seconds", embedding_seconds},
+          {"discovery_terms", discovery_terms},
+          {"discovery_pairs", discovery_pairs},
+          {"discovery_seconds", discovery_seconds},
           {"candidates_verified", candidates_verified},
           {"candidates_rejected", candidates_rejected},
+          {"verify_seconds", verify_seconds},
+          {"verify_pairs_per_s",
+           verify_seconds > 0.0 ? static_cast<double>(candidates_verified) / verify_seconds : 0.0},
           {"verifier", verifier},
           {"seconds", seconds}};
 }
 
 BuildResult build_dictionary(const BuildOptions& options, CandidateVerifier* verifier) {
+  BuildStages stages;
+  stages.verifier = verifier;
+  return build_dictionary(options, stages);
+}
+
+BuildResult build_dictionary(const BuildOptions& options, const BuildStages& stages) {
   options.validate();
+  CandidateVerifier* verifier = stages.verifier;
   const auto t0 = std::chrono::steady_clock::now();
   BuildResult result;
   BuildStats& stats = result.stats;
@@ -177,7 +211,103 @@ BuildResult build_dictionary(const BuildOptions& options, CandidateVerifier* ver
     }
   }
 
-  // 4. Verification (optional), then merge into the dictionary.
+  // 4. Embedding proposals for frequent Korean words that nothing proposed for yet.
+  auto has_entry = [&](const std::string& ko) {
+    return !dict.by_ko(ko).empty() || !candidates.by_ko(ko).empty();
+  };
+  std::vector<std::pair<std::string, std::size_t>> frequent;  // (word, count), most frequent first
+  for (const auto& [w, n] : ko_counts) {
+    if (n >= options.min_term_count && is_hangul_word(w)) frequent.emplace_back(w, n);
+  }
+  std::sort(frequent.begin(), frequent.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  if (stages.embed) {
+    const auto te = std::chrono::steady_clock::now();
+    std::vector<std::string> ko_terms;
+    for (const auto& [w, n] : frequent) {
+      if (ko_terms.size() >= options.embed_max_ko) break;
+      if (!has_entry(w)) ko_terms.push_back(w);
+    }
+    std::unordered_map<std::string, std::size_t> en_counts;
+    for (const std::string& w : en_vocab) {
+      const bool letters = w.size() >= 3 && std::all_of(w.begin(), w.end(), [](char c) {
+                             return c >= 'a' && c <= 'z';
+                           });
+      if (letters) ++en_counts[w];
+    }
+    std::vector<std::pair<std::string, std::size_t>> en_sorted(en_counts.begin(), en_counts.end());
+    std::sort(en_sorted.begin(), en_sorted.end(), [](const auto& a, const auto& b) {
+      return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
+    std::vector<std::string> en_terms;
+    for (const auto& [w, n] : en_sorted) {
+      if (en_terms.size() >= options.embed_max_en) break;
+      en_terms.push_back(w);
+    }
+    EmbeddingOptions eo = options.embedding;
+    if (verifier == nullptr) {
+      eo.top_k = 1;
+      eo.min_cosine = std::max(eo.min_cosine, options.min_embedding_cosine);
+    }
+    spdlog::info("synonyms: embedding {} Korean x {} English terms", ko_terms.size(),
+                 en_terms.size());
+    for (const CandidatePair& c : embedding_candidates(ko_terms, en_terms, stages.embed, eo)) {
+      Provenance prov;
+      prov.source = Source::kEmbedding;
+      prov.score = c.score;
+      prov.count = static_cast<std::uint64_t>(ko_counts[c.ko]);
+      prov.note = c.context;
+      candidates.add(c.ko, c.en, std::move(prov));
+      ++stats.embedding_pairs;
+    }
+    stats.embedding_ko_terms = ko_terms.size();
+    stats.embedding_en_terms = en_terms.size();
+    stats.embedding_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - te).count();
+  }
+
+  // 5. LLM discovery for trending, then frequent, Korean words still without any proposal.
+  if (stages.discover && verifier != nullptr && options.discover_max_terms > 0) {
+    const auto td = std::chrono::steady_clock::now();
+    std::vector<std::string> terms;
+    std::set<std::string> chosen;
+    auto consider = [&](const std::string& w) {
+      if (terms.size() >= options.discover_max_terms || !is_hangul_word(w)) return;
+      if (has_entry(w) || !chosen.insert(w).second) return;
+      terms.push_back(w);
+    };
+    TrendOptions to;
+    to.top = options.discover_trend_top;
+    for (const auto& path : options.corpora) {
+      TrendReport report;
+      try {
+        report = find_trends(path, to);
+      } catch (const DataError& e) {
+        // The corpus was read above, so this is "no dated documents": frequency only.
+        spdlog::debug("synonyms: no trends for {}: {}", path.string(), e.what());
+        continue;
+      }
+      for (const TrendPeriod& period : report.periods) {
+        for (const TrendTerm& t : period.terms) consider(t.term);
+      }
+    }
+    for (const auto& [w, n] : frequent) consider(w);
+    for (const CandidatePair& c : stages.discover(terms)) {
+      Provenance prov;
+      prov.source = Source::kDiscovery;
+      prov.score = 0.0;
+      prov.count = 1;
+      prov.note = c.context;
+      candidates.add(c.ko, c.en, std::move(prov));
+      ++stats.discovery_pairs;
+    }
+    stats.discovery_terms = terms.size();
+    stats.discovery_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - td).count();
+  }
+
+  // 6. Verification (optional), then merge into the dictionary.
   if (verifier != nullptr) {
     stats.verifier = verifier->name();
     const std::vector<const Entry*> all = candidates.entries();
@@ -185,7 +315,10 @@ BuildResult build_dictionary(const BuildOptions& options, CandidateVerifier* ver
     std::vector<const Entry*> batch_entries;
     auto flush = [&] {
       if (batch.empty()) return;
+      const auto tv = std::chrono::steady_clock::now();
       const std::vector<Verdict> verdicts = verifier->verify(batch);
+      stats.verify_seconds +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - tv).count();
       if (verdicts.size() != batch.size()) {
         throw ModelError("verifier " + verifier->name() + " returned " +
                          std::to_string(verdicts.size()) + " verdicts for " +
@@ -194,6 +327,10 @@ BuildResult build_dictionary(const BuildOptions& options, CandidateVerifier* ver
       for (std::size_t i = 0; i < batch.size(); ++i) {
         ++stats.candidates_verified;
         const Verdict& v = verdicts[i];
+        BuildResult::Verified rec{batch[i], {}, v};
+        for (const Provenance& p : batch_entries[i]->provenance)
+          rec.sources.emplace_back(source_name(p.source));
+        result.verified.push_back(std::move(rec));
         if (!v.accepted || v.confidence < options.verify_threshold) {
           ++stats.candidates_rejected;
           continue;
@@ -223,6 +360,7 @@ BuildResult build_dictionary(const BuildOptions& options, CandidateVerifier* ver
     flush();
   } else {
     for (const Entry* e : candidates.entries()) {
+      if (e->provenance.size() == 1 && e->has_source(Source::kDiscovery)) continue;
       const Provenance* pat = e->find(Source::kPattern);
       if (pat != nullptr && e->provenance.size() == 1 && pat->score < options.min_pattern_score) {
         ++stats.pattern_dropped;
@@ -256,6 +394,20 @@ void save_build(const BuildOptions& options, const BuildResult& result) {
     out << "ko\thanja\tcount\n";
     for (const auto& [ko, hanja, n] : result.hanja) out << ko << '\t' << hanja << '\t' << n << '\n';
   }
+  {
+    JsonlWriter out(options.out_dir / "verdicts.jsonl");
+    for (const BuildResult::Verified& v : result.verified) {
+      out.write(nlohmann::json{{"ko", v.pair.ko},
+                               {"en", v.pair.en},
+                               {"source", source_name(v.pair.source)},
+                               {"sources", v.sources},
+                               {"score", v.pair.score},
+                               {"accepted", v.verdict.accepted},
+                               {"confidence", v.verdict.confidence},
+                               {"reason", v.verdict.reason}});
+    }
+    out.close();
+  }
   std::vector<std::filesystem::path> inputs = options.corpora;
   inputs.insert(inputs.end(), options.seeds.begin(), options.seeds.end());
   inputs.insert(inputs.end(), options.en_vocab.begin(), options.en_vocab.end());
@@ -263,7 +415,7 @@ void save_build(const BuildOptions& options, const BuildResult& result) {
   extra["solr_groups"] = v.equivalence_rules + v.explicit_rules;
   extra["nori_terms"] = nori;
   save_dictionary(options.out_dir, result.dictionary, options.to_json(), inputs,
-                  {"synonyms.txt", "nori_userdict.txt", "hanja_glosses.tsv"}, extra);
+                  {"synonyms.txt", "nori_userdict.txt", "hanja_glosses.tsv", "verdicts.jsonl"}, extra);
 }
 
 }  // namespace ksparse::synonyms

@@ -14,7 +14,7 @@ namespace ksparse::synonyms {
 namespace {
 
 constexpr std::string_view kSourceNames[kSourceCount] = {"pattern", "transliteration", "embedding",
-                                                         "seed", "llm"};
+                                                         "seed", "llm", "discovery"};
 
 }  // namespace
 
@@ -25,12 +25,13 @@ Source parse_source(std::string_view name) {
     if (kSourceNames[i] == name) return static_cast<Source>(i);
   }
   throw ConfigError("unknown synonym source '" + std::string(name) +
-                    "' (expected pattern, transliteration, embedding, seed or llm)");
+                    "' (expected pattern, transliteration, embedding, seed, llm or discovery)");
 }
 
 const std::vector<Source>& all_sources() {
   static const std::vector<Source> kAll = {Source::kPattern, Source::kTransliteration,
-                                           Source::kEmbedding, Source::kSeed, Source::kLlm};
+                                           Source::kEmbedding, Source::kSeed, Source::kLlm,
+                                           Source::kDiscovery};
   return kAll;
 }
 

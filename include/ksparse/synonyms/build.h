@@ -2,18 +2,24 @@
 //
 //   seeds ──────────────────────────────────────────────► Source::kSeed entries (kept as given)
 //   corpora ─► parentheticals (patterns.h) ─────────────► candidates (Source::kPattern)
-//           └► Korean words x English vocabulary ─► LoanwordClassifier gate ─► transliteration
-//                                                                  ► candidates (kTransliteration)
+//           ├► Korean words x English vocabulary ─► LoanwordClassifier gate ─► transliteration
+//           │                                                      ► candidates (kTransliteration)
+//           ├► frequent Korean words without an entry x English vocabulary ─► embed function
+//           │    ─► cross-lingual nearest neighbours (embedding_candidates.h) ► candidates
+//           │                                                                  (kEmbedding)
+//           └► trending / frequent Korean words still without a candidate ─► discover function
+//                (LLM, JSON-constrained; llm_judge.h) ─► candidates (kDiscovery)
 //   candidates ─► CandidateVerifier (optional, batched) ─► accepted get Source::kLlm provenance,
 //                                                           rejected are dropped
 //
-// Without a verifier (--no-llm) every candidate passing its source's thresholds is kept. The
-// verifier is the seam for the LLM stage (and for embedding proposals, which enter as candidates
-// with Source::kEmbedding): implement CandidateVerifier and pass it to build_dictionary().
+// Without a verifier (--no-llm, --embedding-only) every candidate passing its source's thresholds
+// is kept (embedding proposals: the best neighbour with cosine >= min_embedding_cosine);
+// discovered pairs are never kept unverified. With a verifier only verified pairs enter.
 #pragma once
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -21,37 +27,13 @@
 #include <tuple>
 #include <vector>
 
+#include "ksparse/synonyms/candidate.h"
 #include "ksparse/synonyms/dictionary.h"
+#include "ksparse/synonyms/embedding_candidates.h"
 #include "ksparse/synonyms/patterns.h"
 #include "ksparse/synonyms/transliteration.h"
 
 namespace ksparse::synonyms {
-
-// A proposed pair awaiting verification.
-struct CandidatePair {
-  std::string ko;
-  std::string en;
-  Source source = Source::kPattern;  // who proposed it
-  double score = 0.0;                // the proposer's score
-  std::string context;               // an example sentence, when the proposer has one
-};
-
-struct Verdict {
-  bool accepted = false;
-  double confidence = 0.0;  // in [0, 1], e.g. P("yes") from the answer token's probability
-  std::string reason;       // free text kept as provenance note
-};
-
-// Judges candidate pairs. Implementations: the LLM verifier (src/synonyms, later), test fakes.
-class CandidateVerifier {
- public:
-  virtual ~CandidateVerifier() = default;
-  // One verdict per pair, in order. Called with batches of at most BuildOptions::verify_batch
-  // pairs; implementations may process a batch in parallel. Throws ksparse::Error on failure.
-  virtual std::vector<Verdict> verify(const std::vector<CandidatePair>& pairs) = 0;
-  // Short name for manifests and logs ("llama:gemma-3-270m").
-  virtual std::string name() const = 0;
-};
 
 struct BuildOptions {
   std::vector<std::filesystem::path> corpora;   // BEIR corpus.jsonl files
@@ -75,7 +57,20 @@ struct BuildOptions {
   // every pattern pair is verified.
   double min_pattern_score = 0.3;
   double verify_threshold = 0.8;   // verdicts need accepted && confidence >= this
-  std::size_t verify_batch = 32;   // pairs per verify() call
+  std::size_t verify_batch = 256;  // pairs per verify() call (one batched generate each)
+  // Embedding stage (runs when BuildStages::embed is set). Korean side: the most frequent corpus
+  // words (>= min_term_count occurrences) with no seed entry and no candidate yet; English side:
+  // single-word (letters only, >= 3) English vocabulary terms, most frequent first.
+  EmbeddingOptions embedding;
+  std::size_t embed_max_ko = 1000;
+  std::size_t embed_max_en = 8000;
+  // Without a verifier, embedding proposals need this cosine (centred vectors) and rank 1.
+  double min_embedding_cosine = 0.5;
+  // Discovery (runs when BuildStages::discover is set): trending terms (trends.h over dated
+  // corpora, `discover_trend_top` per period) first, then the most frequent Korean words, that
+  // have no entry and no candidate; at most this many terms.
+  std::size_t discover_max_terms = 100;
+  std::size_t discover_trend_top = 20;
   void validate() const;           // throws ConfigError
   nlohmann::json to_json() const;  // resolved settings for the manifest
 };
@@ -94,9 +89,17 @@ struct BuildStats {
   std::size_t loanword_train_loan = 0;
   std::size_t loanword_train_native = 0;
   std::size_t transliteration_pairs = 0;
+  std::size_t embedding_ko_terms = 0;  // Korean terms embedded
+  std::size_t embedding_en_terms = 0;  // English terms embedded
+  std::size_t embedding_pairs = 0;     // proposals
+  double embedding_seconds = 0.0;
+  std::size_t discovery_terms = 0;  // Korean terms asked about
+  std::size_t discovery_pairs = 0;  // proposals parsed from the answers
+  double discovery_seconds = 0.0;
   std::size_t candidates_verified = 0;
   std::size_t candidates_rejected = 0;
-  std::string verifier;  // name, or "" without one
+  double verify_seconds = 0.0;  // wall time inside verify() calls
+  std::string verifier;         // name, or "" without one
   double seconds = 0.0;
   nlohmann::json to_json() const;
 };
@@ -106,15 +109,34 @@ struct BuildResult {
   BuildStats stats;
   // Hanja glosses seen by the pattern stage: (ko, hanja, count), recorded but never pairs.
   std::vector<std::tuple<std::string, std::string, std::size_t>> hanja;
+  // Every verified candidate with its verdict (accepted or not), in verification order.
+  struct Verified {
+    CandidatePair pair;                // best proposer's source and score
+    std::vector<std::string> sources;  // every proposer
+    Verdict verdict;
+  };
+  std::vector<Verified> verified;
 };
 
-// Runs the pipeline above. `verifier` may be null (no verification). Throws ConfigError on bad
-// options, IoError/DataError on unreadable inputs.
+// The optional model-backed stages of a build.
+struct BuildStages {
+  CandidateVerifier* verifier = nullptr;  // null: no verification
+  EmbedFn embed;                          // empty: no embedding proposals
+  // Korean terms -> proposed pairs (e.g. LlmDiscoverer::discover); empty: no discovery. Its
+  // proposals are only used with a verifier.
+  std::function<std::vector<CandidatePair>(const std::vector<std::string>&)> discover;
+};
+
+// Runs the pipeline above. Throws ConfigError on bad options, IoError/DataError on unreadable
+// inputs, and whatever the stages throw.
+BuildResult build_dictionary(const BuildOptions& options, const BuildStages& stages);
+// Same with only a verifier (may be null).
 BuildResult build_dictionary(const BuildOptions& options, CandidateVerifier* verifier = nullptr);
 
 // Writes `options.out_dir`: synonyms.json + manifest.json (save_dictionary), synonyms.txt (Solr,
-// checked with validate_solr_synonyms: an invalid file throws DataError), nori_userdict.txt and
-// hanja_glosses.tsv.
+// checked with validate_solr_synonyms: an invalid file throws DataError), nori_userdict.txt,
+// hanja_glosses.tsv and verdicts.jsonl (one line per verified candidate: ko, en, source,
+// sources, score, accepted, confidence, reason; empty without a verifier).
 void save_build(const BuildOptions& options, const BuildResult& result);
 
 }  // namespace ksparse::synonyms

@@ -37,10 +37,11 @@ enum class Source : std::uint8_t {
   kEmbedding,        // cross-lingual nearest neighbours (added by the embedding stage)
   kSeed,             // curated pairs from a TSV file
   kLlm,              // accepted by an LLM verifier (CandidateVerifier)
+  kDiscovery,        // proposed by the LLM itself for a term without an entry (llm_judge.h)
 };
-inline constexpr std::size_t kSourceCount = 5;
+inline constexpr std::size_t kSourceCount = 6;
 
-// "pattern", "transliteration", "embedding", "seed", "llm".
+// "pattern", "transliteration", "embedding", "seed", "llm", "discovery".
 std::string_view source_name(Source s);
 // Inverse of source_name; throws ConfigError listing the valid names.
 Source parse_source(std::string_view name);

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "common/test_util.h"
 #include "ksparse/core/error.h"
@@ -129,6 +132,116 @@ TEST(Build, VerifierSeamKeepsOnlyAcceptedCandidates) {
   EXPECT_EQ(d.find("유럽연합", "eu"), nullptr);
   EXPECT_EQ(d.find("네트워크", "network"), nullptr);
   EXPECT_NE(d.find("데이터", "data"), nullptr);  // seeds are not verified
+}
+
+// Embeds terms by a fixed concept table (Korean and English terms of one concept share an axis).
+std::vector<std::vector<float>> concept_embed(const std::vector<std::string>& texts) {
+  static const std::map<std::string, std::size_t> kAxis = {
+      {"이겼다", 0}, {"won", 0}, {"끝났다", 1}, {"ended", 1}, {"점검했다", 2}, {"checked", 2}};
+  std::vector<std::vector<float>> out;
+  for (const auto& t : texts) {
+    std::vector<float> v(5, 0.0f);
+    const auto it = kAxis.find(t);
+    // Unknown terms share a junk axis, weakly.
+    if (it == kAxis.end()) {
+      v[3] = 0.3f;
+      v[4] = 1.0f;
+    } else {
+      v[it->second] = 1.0f;
+    }
+    double n = 0.0;
+    for (float x : v) n += x * x;
+    for (float& x : v) x = static_cast<float>(x / std::sqrt(n));
+    out.push_back(v);
+  }
+  return out;
+}
+
+std::filesystem::path write_english_lexicon(const test::TempDir& dir) {
+  return test::write_file(dir / "en.tsv", "승리\twon\n종료\tended\n검사\tchecked\n바다\tsea\n");
+}
+
+TEST(Build, EmbeddingAndDiscoveryStagesFeedTheVerifier) {
+  test::TempDir dir;
+  BuildOptions o;
+  o.corpora = {write_corpus(dir)};
+  o.seeds = {write_seed(dir)};
+  o.en_vocab = {write_english_lexicon(dir)};
+  o.out_dir = dir / "dict";
+  o.min_term_count = 1;
+  o.use_transliteration = false;
+  o.embedding.top_k = 2;
+  o.embedding.csls_k = 1;
+  o.discover_max_terms = 2;
+  std::vector<std::string> asked;
+  BuildStages stages;
+  stages.embed = concept_embed;
+  stages.discover = [&asked](const std::vector<std::string>& terms) {
+    asked = terms;
+    std::vector<CandidatePair> out;
+    for (const auto& t : terms) out.push_back({t, "sea", Source::kDiscovery, 0.0, "{}"});
+    return out;
+  };
+  ListVerifier v({"won", "ended", "caucus"});
+  stages.verifier = &v;
+  const BuildResult r = build_dictionary(o, stages);
+  const Dictionary& d = r.dictionary;
+  EXPECT_GT(r.stats.embedding_ko_terms, 3u);
+  EXPECT_GE(r.stats.embedding_en_terms, 3u);
+  EXPECT_GE(r.stats.embedding_pairs, 6u);
+  ASSERT_NE(d.find("이겼다", "won"), nullptr);
+  EXPECT_TRUE(d.find("이겼다", "won")->has_source(Source::kEmbedding));
+  EXPECT_TRUE(d.find("이겼다", "won")->has_source(Source::kLlm));
+  ASSERT_NE(d.find("끝났다", "ended"), nullptr);
+  EXPECT_EQ(d.find("점검했다", "checked"), nullptr) << "the verifier said no";
+  // Discovery asked about terms that nothing proposed for: none, since embeddings proposed for
+  // every frequent word here; its proposals (sea) were all rejected anyway.
+  EXPECT_EQ(r.stats.discovery_terms, asked.size());
+  for (const auto& t : asked) EXPECT_TRUE(d.by_ko(t).empty()) << t;
+  // Every verified candidate is logged with its verdict, and saved as verdicts.jsonl.
+  EXPECT_EQ(r.verified.size(), r.stats.candidates_verified);
+  save_build(o, r);
+  std::size_t lines = 0, accepted = 0;
+  std::istringstream in(test::read_file(o.out_dir / "verdicts.jsonl"));
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line);
+    ++lines;
+    if (j.at("accepted").get<bool>()) ++accepted;
+    EXPECT_TRUE(j.contains("sources"));
+    EXPECT_TRUE(j.contains("confidence"));
+  }
+  EXPECT_EQ(lines, r.verified.size());
+  EXPECT_EQ(accepted, d.size() - d.count_source(Source::kSeed));
+}
+
+TEST(Build, EmbeddingOnlyKeepsTheBestNeighbourAboveTheCosineAndNoDiscoveries) {
+  test::TempDir dir;
+  BuildOptions o;
+  o.corpora = {write_corpus(dir)};
+  o.en_vocab = {write_english_lexicon(dir)};
+  o.min_term_count = 1;
+  o.use_transliteration = false;
+  o.use_patterns = false;
+  o.embedding.csls_k = 1;
+  o.min_embedding_cosine = 0.5;
+  BuildStages stages;
+  stages.embed = concept_embed;
+  bool discovered = false;
+  stages.discover = [&discovered](const std::vector<std::string>&) {
+    discovered = true;
+    return std::vector<CandidatePair>{};
+  };
+  const BuildResult r = build_dictionary(o, stages);
+  const Dictionary& d = r.dictionary;
+  EXPECT_FALSE(discovered) << "discovery needs a verifier";
+  ASSERT_NE(d.find("이겼다", "won"), nullptr);
+  ASSERT_NE(d.find("점검했다", "checked"), nullptr);
+  EXPECT_EQ(d.by_ko("이겼다").size(), 1u) << "rank 1 only";
+  for (const Entry* e : d.entries()) {
+    ASSERT_TRUE(e->has_source(Source::kEmbedding));
+    EXPECT_GE(e->find(Source::kEmbedding)->score, 0.5);
+  }
+  EXPECT_TRUE(r.verified.empty());
 }
 
 TEST(Build, OptionsValidated) {

@@ -1,0 +1,108 @@
+// The synonym LLM judge on the real small GGUF through the in-process backend (label "model").
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/test_util.h"
+#include "ksparse/llm/llama_backend.h"
+#include "ksparse/synonyms/llm_judge.h"
+#include "ksparse/synonyms/terms.h"
+
+namespace ksparse::synonyms {
+namespace {
+
+// Forwards to the real backend and records the size of every generate() call.
+class CountingBackend : public llm::Backend {
+ public:
+  explicit CountingBackend(llm::Backend& inner) : inner_(inner) {}
+  std::vector<llm::GenerationResult> generate(
+      const std::vector<llm::GenerationRequest>& requests) override {
+    sizes.push_back(requests.size());
+    return inner_.generate(requests);
+  }
+  std::string name() const override { return inner_.name(); }
+  std::vector<std::size_t> sizes;
+
+ private:
+  llm::Backend& inner_;
+};
+
+llm::LlamaBackend& backend() {
+  static llm::LlamaBackend b([] {
+    llm::LlamaBackendOptions o;
+    o.model.path = test::test_model();
+    o.context.n_parallel = 4;
+    o.context.n_ctx = 4 * 256;
+    return o;
+  }());
+  return b;
+}
+
+const std::vector<CandidatePair>& pairs() {
+  static const std::vector<CandidatePair> p = {
+      {"네트워크", "network", Source::kTransliteration, 0.9, ""},
+      {"대통령", "president", Source::kPattern, 0.5, ""},
+      {"바나나", "election", Source::kEmbedding, 0.2, ""},
+      {"서버", "silver", Source::kTransliteration, 0.7, ""},
+      {"선거", "election", Source::kEmbedding, 0.4, ""},
+  };
+  return p;
+}
+
+TEST(LlmJudgeModel, VerifiesABatchInOneCallWithAnswerProbabilities) {
+  CountingBackend counting(backend());
+  LlmVerifier v(counting, "gemma-3-270m", {.reason_tokens = 6, .reason_min_confidence = 0.0});
+  const auto verdicts = v.verify(pairs());
+  ASSERT_EQ(verdicts.size(), pairs().size());
+  ASSERT_GE(counting.sizes.size(), 1u);
+  EXPECT_EQ(counting.sizes[0], pairs().size()) << "all judgements in one batched call";
+  std::size_t yes = 0;
+  for (const Verdict& d : verdicts) {
+    EXPECT_GT(d.confidence, 0.0);
+    EXPECT_LE(d.confidence, 1.0);
+    // The few-shot format makes the greedy token " yes" or " no" (the grammar enforces it where
+    // the backend supports grammars).
+    const bool known = d.reason.rfind("P(yes)=", 0) == 0 || d.reason.rfind("P(no)=", 0) == 0;
+    EXPECT_TRUE(known) << d.reason;
+    if (d.accepted) ++yes;
+  }
+  // A reason generation ran exactly for the accepted pairs (reason_min_confidence 0).
+  EXPECT_EQ(counting.sizes.size(), yes > 0 ? 2u : 1u);
+  if (yes > 0) {
+    EXPECT_EQ(counting.sizes[1], yes);
+  }
+}
+
+TEST(LlmJudgeModel, BatchedVerdictsMatchOneAtATime) {
+  LlmVerifier v(backend(), "gemma-3-270m", {.reason_tokens = 0});
+  const auto batched = v.verify(pairs());
+  for (std::size_t i = 0; i < pairs().size(); ++i) {
+    const auto single = v.verify({pairs()[i]});
+    ASSERT_EQ(single.size(), 1u);
+    EXPECT_EQ(single[0].accepted, batched[i].accepted) << pairs()[i].ko << " " << pairs()[i].en;
+    EXPECT_NEAR(single[0].confidence, batched[i].confidence, 0.05) << pairs()[i].ko;
+  }
+}
+
+TEST(LlmJudgeModel, DiscoveryProposesEnglishTerms) {
+  CountingBackend counting(backend());
+  LlmDiscoverer d(counting, {.max_per_term = 2, .max_tokens = 16});
+  const std::vector<std::string> terms = {"대통령", "자동차", "음악"};
+  const auto c = d.discover(terms);
+  ASSERT_EQ(counting.sizes.size(), 1u);
+  EXPECT_EQ(counting.sizes[0], terms.size());
+  EXPECT_FALSE(c.empty()) << "the JSON few-shot format should yield at least one proposal";
+  std::map<std::string, std::size_t> per_term;
+  for (const auto& p : c) {
+    EXPECT_EQ(p.source, Source::kDiscovery);
+    EXPECT_FALSE(has_hangul(p.en)) << p.en;
+    EXPECT_TRUE(has_latin(p.en)) << p.en;
+    ++per_term[p.ko];
+  }
+  for (const auto& [ko, n] : per_term) EXPECT_LE(n, 2u) << ko;
+}
+
+}  // namespace
+}  // namespace ksparse::synonyms
