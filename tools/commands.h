@@ -13,6 +13,7 @@ void add_eval_commands(CLI::App& app);    // ksparse eval
 void add_synth_commands(CLI::App& app);   // ksparse synth negatives|merge|report
 void add_synonyms_commands(CLI::App& app);  // ksparse synonyms build|eval|validate|split
 void add_trends_commands(CLI::App& app);    // ksparse trends
+void add_run_commands(CLI::App& app);       // ksparse run (the workflow)
 #ifdef KSPARSE_HAVE_LLAMA
 void add_llm_commands(CLI::App& app);     // ksparse llm info|generate|bench
 void add_synth_queries_command(CLI::App& app);  // ksparse synth queries (after add_synth_commands)

@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   ksparse::cli::add_synth_commands(app);
   ksparse::cli::add_synonyms_commands(app);
   ksparse::cli::add_trends_commands(app);
+  ksparse::cli::add_run_commands(app);
 #ifdef KSPARSE_HAVE_LLAMA
   ksparse::cli::add_llm_commands(app);
   ksparse::cli::add_synth_queries_command(app);

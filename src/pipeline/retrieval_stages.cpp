@@ -1,0 +1,271 @@
+// Stages `bm25` (index + held-out evaluation), `expansion` (BM25 with synonym query expansion) and
+// `ablations` (every system on the same held-out queries, paired significance tests).
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "ksparse/core/analyzer.h"
+#include "ksparse/core/error.h"
+#include "ksparse/core/io.h"
+#include "ksparse/eval/significance.h"
+#include "ksparse/index/search.h"
+#include "ksparse/index/text_index.h"
+#include "ksparse/pipeline/stages.h"
+#include "ksparse/synonyms/dictionary.h"
+#include "ksparse/synonyms/terms.h"
+#include "stage_util.h"
+
+namespace ksparse::pipeline {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+Run search_run(const InvertedIndex& index, const std::vector<std::string>& ids,
+               const std::vector<SparseVector>& vectors, std::size_t k, unsigned threads) {
+  SearchOptions so;
+  so.k = k;
+  const auto hits = batch_search(index, vectors, so, threads);
+  return hits_to_run(index, ids, hits);
+}
+
+fs::path korquad_dir(const StageContext& ctx) { return ctx.input("data") / "korquad"; }
+
+}  // namespace
+
+StageSpec bm25_stage() {
+  StageSpec s;
+  s.name = "bm25";
+  s.description = "bigram BM25 index over all passages; search + evaluate held-out queries";
+  s.deps = {"data"};
+  s.plan = [](const ConfigTable& t, const ConfigTable&) {
+    t.expect_keys({"enabled", "analyzer", "k1", "b", "index_title", "k", "metrics"});
+    Bm25IndexOptions o;
+    o.analyzer.kind = t.get<std::string>("analyzer", o.analyzer.kind);
+    o.bm25.k1 = t.get("k1", o.bm25.k1);
+    o.bm25.b = t.get("b", o.bm25.b);
+    o.index_title = t.get("index_title", o.index_title);
+    try {
+      o.validate();
+    } catch (const ConfigError& e) {
+      throw ConfigError(t.where() + ": [bm25]: " + e.what());
+    }
+    const auto k = t.get<std::int64_t>("k", 100);
+    if (k < 1) throw ConfigError(t.where("k") + ": `bm25.k` must be >= 1");
+    StagePlan p;
+    p.config = {{"index", o.to_json()},
+                {"k", k},
+                {"metrics", detail::metrics_string(detail::metrics_from(t))}};
+    return p;
+  };
+  s.run = [](StageContext& ctx) {
+    const ConfigTable& t = ctx.section();
+    Bm25IndexOptions o;
+    o.analyzer.kind = t.get<std::string>("analyzer", o.analyzer.kind);
+    o.bm25.k1 = t.get("k1", o.bm25.k1);
+    o.bm25.b = t.get("b", o.bm25.b);
+    o.index_title = t.get("index_title", o.index_title);
+    o.show_progress = false;
+    const fs::path corpus = korquad_dir(ctx) / "corpus.jsonl";
+    const InvertedIndex built = build_bm25_index(corpus, o);
+    write_index_dir(ctx.out_dir() / "index", built, o, corpus);
+    const InvertedIndex index = open_index_dir(ctx.out_dir() / "index");
+    const Analyzer analyzer(index_analyzer_options(index));
+    std::vector<std::string> ids;
+    std::vector<SparseVector> vectors;
+    for (const Query& q : read_queries(ctx.input("data") / "test_queries.jsonl")) {
+      ids.push_back(q.id);
+      vectors.push_back(encode_query(index, analyzer, q.text));
+    }
+    const Run run = search_run(index, ids, vectors, ctx.config()["k"].get<std::size_t>(),
+                               detail::threads_from(ctx.root()));
+    const auto metrics = parse_metrics(ctx.config()["metrics"].get<std::string>());
+    const EvalResult r = detail::evaluate_and_write(
+        ctx.out_dir(), read_qrels(korquad_dir(ctx) / "qrels" / "test.tsv"), run, metrics, "bm25");
+    ctx.stats["index"] = index.stats().num_docs;
+    ctx.stats["queries"] = ids.size();
+    for (std::size_t m = 0; m < metrics.size(); ++m) ctx.stats[metrics[m].name()] = r.mean[m];
+  };
+  return s;
+}
+
+StageSpec expansion_stage() {
+  StageSpec s;
+  s.name = "expansion";
+  s.description = "BM25 + synonym expansion of the held-out queries";
+  s.deps = {"data", "bm25", "synonyms"};
+  s.plan = [](const ConfigTable& t, const ConfigTable&) {
+    t.expect_keys({"enabled", "weight", "max_expansions", "min_score", "k", "metrics"});
+    const double w = t.get("weight", 0.3);
+    if (!(w > 0.0)) throw ConfigError(t.where("weight") + ": `expansion.weight` must be > 0");
+    const auto max_exp = t.get<std::int64_t>("max_expansions", 3);
+    if (max_exp < 1) {
+      throw ConfigError(t.where("max_expansions") + ": `expansion.max_expansions` must be >= 1");
+    }
+    StagePlan p;
+    p.config = {{"weight", w},
+                {"max_expansions", max_exp},
+                {"min_score", t.get("min_score", 0.0)},
+                {"k", t.get<std::int64_t>("k", 100)},
+                {"metrics", detail::metrics_string(detail::metrics_from(t))}};
+    return p;
+  };
+  s.run = [](StageContext& ctx) {
+    const json& c = ctx.config();
+    const InvertedIndex index = open_index_dir(ctx.input("bm25") / "index");
+    const Analyzer analyzer(index_analyzer_options(index));
+    const synonyms::Dictionary dict = synonyms::load_dictionary(ctx.input("synonyms") / "dict");
+    const double min_score = c["min_score"].get<double>();
+    // term -> equivalents in the other language, best first.
+    std::map<std::string, std::vector<std::pair<double, std::string>>> eq;
+    for (const synonyms::Entry* e : dict.entries()) {
+      if (e->score() < min_score) continue;
+      eq[e->ko].push_back({e->score(), e->en});
+      eq[e->en].push_back({e->score(), e->ko});
+    }
+    for (auto& [term, list] : eq) {
+      std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first > b.first : a.second < b.second;
+      });
+    }
+    const auto max_exp = c["max_expansions"].get<std::size_t>();
+    const float weight = c["weight"].get<float>();
+    std::vector<std::string> ids;
+    std::vector<SparseVector> vectors;
+    std::size_t expanded_queries = 0, added_terms = 0;
+    JsonlWriter out(ctx.out_dir() / "expanded_queries.jsonl");
+    for (const Query& q : read_queries(ctx.input("data") / "test_queries.jsonl")) {
+      std::vector<std::pair<TermId, float>> pairs;
+      const SparseVector base = encode_query(index, analyzer, q.text);
+      for (const auto& e : base.entries()) pairs.emplace_back(e.term, e.weight);
+      std::vector<std::string> added;
+      std::set<std::string> seen;
+      for (const std::string& w : synonyms::extract_words(q.text)) {
+        auto it = eq.find(w);
+        if (it == eq.end() || !seen.insert(w).second) continue;
+        std::size_t n = 0;
+        for (const auto& [score, other] : it->second) {
+          if (n++ >= max_exp) break;
+          added.push_back(other);
+          const SparseVector extra = encode_query(index, analyzer, other);
+          for (const auto& e : extra.entries()) pairs.emplace_back(e.term, weight * e.weight);
+        }
+      }
+      if (!added.empty()) ++expanded_queries;
+      added_terms += added.size();
+      out.write(json{{"_id", q.id}, {"text", q.text}, {"expansions", added}});
+      ids.push_back(q.id);
+      vectors.push_back(SparseVector::from_pairs(std::move(pairs)));
+    }
+    out.close();
+    const Run run = search_run(index, ids, vectors, c["k"].get<std::size_t>(),
+                               detail::threads_from(ctx.root()));
+    const auto metrics = parse_metrics(c["metrics"].get<std::string>());
+    const EvalResult r = detail::evaluate_and_write(
+        ctx.out_dir(), read_qrels(korquad_dir(ctx) / "qrels" / "test.tsv"), run, metrics,
+        "bm25+synonyms");
+    ctx.stats = {{"queries", ids.size()},
+                 {"expanded_queries", expanded_queries},
+                 {"added_terms", added_terms},
+                 {"dictionary_entries", dict.size()}};
+    for (std::size_t m = 0; m < metrics.size(); ++m) ctx.stats[metrics[m].name()] = r.mean[m];
+  };
+  return s;
+}
+
+StageSpec ablations_stage() {
+  StageSpec s;
+  s.name = "ablations";
+  s.description = "every system on the held-out queries; paired significance against BM25";
+  // Systems: each dep that wrote metrics.json + per_query.json. Later stages (the sparse model
+  // with/without synthetic data) add themselves here when they exist.
+  s.deps = {"data", "bm25", "expansion"};
+  s.plan = [](const ConfigTable& t, const ConfigTable&) {
+    t.expect_keys({"enabled", "metrics", "test", "trials", "seed"});
+    const std::string test = t.get<std::string>("test", "randomization");
+    try {
+      parse_paired_test(test);
+    } catch (const ConfigError& e) {
+      throw ConfigError(t.where("test") + ": `ablations.test`: " + e.what());
+    }
+    const auto trials = t.get<std::int64_t>("trials", 10000);
+    if (trials < 1) throw ConfigError(t.where("trials") + ": `ablations.trials` must be >= 1");
+    StagePlan p;
+    p.config = {{"metrics", detail::metrics_string(detail::metrics_from(t))},
+                {"test", test},
+                {"trials", trials},
+                {"seed", t.get<std::int64_t>("seed", 42)}};
+    return p;
+  };
+  s.run = [](StageContext& ctx) {
+    const json& c = ctx.config();
+    const auto metrics = parse_metrics(c["metrics"].get<std::string>());
+    const Qrels qrels = read_qrels(ctx.input("data") / "korquad" / "qrels" / "test.tsv");
+    struct System {
+      std::string name, label;
+      fs::path dir;
+      EvalResult result;
+    };
+    std::vector<System> systems;
+    const std::vector<std::pair<std::string, std::string>> candidates = {
+        {"bm25", "BM25"}, {"expansion", "BM25 + synonym expansion"}};
+    for (const auto& [stage, label] : candidates) {
+      if (!ctx.has_input(stage)) continue;
+      const fs::path dir = ctx.input(stage);
+      // Re-evaluate from the run file itself, so the table is exactly what `ksparse eval` gives
+      // for that run.
+      System sys{stage, label, dir, evaluate(qrels, read_trec_run(dir / "run.trec"), metrics)};
+      systems.push_back(std::move(sys));
+    }
+    if (systems.empty()) throw ConfigError("ablations: no system to compare (enable [bm25])");
+    const PairedTest test = parse_paired_test(c["test"].get<std::string>());
+    RandomizationOptions ro;
+    ro.trials = c["trials"].get<std::size_t>();
+    ro.seed = c["seed"].get<std::uint64_t>();
+    json sys_json = json::array();
+    for (const auto& sys : systems) {
+      json m = json::object();
+      for (std::size_t i = 0; i < metrics.size(); ++i) m[metrics[i].name()] = sys.result.mean[i];
+      sys_json.push_back({{"name", sys.name},
+                          {"label", sys.label},
+                          {"run", (sys.dir / "run.trec").string()},
+                          {"queries", sys.result.query_ids.size()},
+                          {"metrics", m}});
+    }
+    json comps = json::array();
+    const System& base = systems.front();
+    for (std::size_t k = 1; k < systems.size(); ++k) {
+      const System& other = systems[k];
+      if (other.result.query_ids != base.result.query_ids) {
+        throw DataError("ablations: " + base.name + " and " + other.name +
+                        " were evaluated on different queries");
+      }
+      for (std::size_t i = 0; i < metrics.size(); ++i) {
+        const auto a = base.result.column(i), b = other.result.column(i);
+        const PairedTestResult r = test == PairedTest::kRandomization
+                                       ? paired_randomization_test(a, b, ro)
+                                       : paired_t_test(a, b);
+        comps.push_back({{"a", base.name},
+                         {"b", other.name},
+                         {"metric", metrics[i].name()},
+                         {"test", paired_test_name(test)},
+                         {"n", r.n},
+                         {"mean_a", r.mean_a},
+                         {"mean_b", r.mean_b},
+                         {"mean_diff", r.mean_diff},
+                         {"p_value", r.p_value}});
+      }
+    }
+    const json out = {{"systems", sys_json},
+                      {"comparisons", comps},
+                      {"metrics", detail::metrics_string(metrics)},
+                      {"qrels", (ctx.input("data") / "korquad" / "qrels" / "test.tsv").string()}};
+    detail::write_json(ctx.out_dir() / "ablations.json", out);
+    ctx.stats = {{"systems", systems.size()}, {"comparisons", comps.size()}};
+  };
+  return s;
+}
+
+}  // namespace ksparse::pipeline
