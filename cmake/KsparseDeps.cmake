@@ -28,6 +28,14 @@ if(KSPARSE_WITH_LLAMA)
       "llama.cpp not found. Run scripts/setup.sh (builds it into ~/.cache/ksparse/deps), pass "
       "-DKSPARSE_LLAMA_PREFIX=<your llama.cpp install prefix>, or configure with -DKSPARSE_WITH_LLAMA=OFF.")
   endif()
+  # llama-server from the same prefix: the HTTP backend's tests start it.
+  if(KSPARSE_LLAMA_PREFIX)
+    set(_ksparse_llama_bin "${KSPARSE_LLAMA_PREFIX}/bin")
+  else()
+    get_filename_component(_ksparse_llama_bin "${llama_DIR}/../../../bin" ABSOLUTE)
+  endif()
+  set(KSPARSE_LLAMA_SERVER "${_ksparse_llama_bin}/llama-server" CACHE FILEPATH
+      "llama-server built from the same llama.cpp source (HTTP backend tests)")
 endif()
 
 if(KSPARSE_WITH_TORCH)

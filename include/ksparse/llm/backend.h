@@ -2,6 +2,7 @@
 // the in-process llama.cpp backend (llama_backend.h) and an OpenAI-compatible HTTP backend.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -71,6 +72,15 @@ struct GenerationResult {
   double mean_logprob = 0.0;
   FinishReason finish = FinishReason::kLength;
   std::vector<int32_t> tokens;  // generated token ids (empty for backends that cannot tell)
+};
+
+// Progress of one generate() call, reported by both backends' on_progress callbacks.
+struct GenerationProgress {
+  std::size_t done = 0;           // finished requests (failed ones included)
+  std::size_t total = 0;          // all requests of this generate() call
+  uint64_t prompt_tokens = 0;     // prompt tokens decoded so far
+  uint64_t generated_tokens = 0;  // tokens sampled so far
+  double elapsed_s = 0.0;
 };
 
 class Backend {

@@ -20,14 +20,6 @@
 
 namespace ksparse::llm {
 
-struct GenerationProgress {
-  std::size_t done = 0;           // finished requests
-  std::size_t total = 0;          // all requests of this generate() call
-  uint64_t prompt_tokens = 0;     // prompt tokens decoded so far
-  uint64_t generated_tokens = 0;  // tokens sampled so far
-  double elapsed_s = 0.0;
-};
-
 struct LlamaBackendOptions {
   ModelOptions model;
   ContextOptions context;
