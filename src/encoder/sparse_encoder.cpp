@@ -301,20 +301,32 @@ std::vector<SparseVector> SparseEncoder::encode_documents(const std::vector<std:
   auto& model = impl_->model;
   const bool was_training = model->is_training();
   model->eval();
+  // Texts of similar length share a batch (padding costs attention and MLM-head work): within each
+  // window of 32 batches, texts are ordered by byte length, a cheap proxy for token count.
+  const std::size_t window = options.batch_size * 32;
+  std::vector<std::size_t> order;
   std::vector<std::string> batch;
-  for (std::size_t begin = 0; begin < texts.size(); begin += options.batch_size) {
-    const std::size_t end = std::min(texts.size(), begin + options.batch_size);
-    batch.assign(texts.begin() + static_cast<std::ptrdiff_t>(begin),
-                 texts.begin() + static_cast<std::ptrdiff_t>(end));
-    auto tb = encoder::detail::tokenize_batch(impl_->tokenizer, batch, max_length);
-    auto logits = model->forward(tb.input_ids, tb.attention_mask);
-    auto pooled = encoder::detail::sparse_pool(logits, tb.attention_mask, impl_->token_mask,
-                                               impl_->settings.pooling);
-    for (std::size_t i = begin; i < end; ++i) {
-      out[i] = encoder::detail::row_to_sparse_vector(pooled[static_cast<std::int64_t>(i - begin)],
-                                                     options.top_k, options.threshold);
+  for (std::size_t w0 = 0; w0 < texts.size(); w0 += window) {
+    const std::size_t w1 = std::min(texts.size(), w0 + window);
+    order.resize(w1 - w0);
+    std::iota(order.begin(), order.end(), w0);
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return texts[a].size() < texts[b].size();
+    });
+    for (std::size_t begin = 0; begin < order.size(); begin += options.batch_size) {
+      const std::size_t end = std::min(order.size(), begin + options.batch_size);
+      batch.clear();
+      for (std::size_t k = begin; k < end; ++k) batch.push_back(texts[order[k]]);
+      auto tb = encoder::detail::tokenize_batch(impl_->tokenizer, batch, max_length);
+      auto logits = model->forward(tb.input_ids, tb.attention_mask);
+      auto pooled = encoder::detail::sparse_pool(logits, tb.attention_mask, impl_->token_mask,
+                                                 impl_->settings.pooling);
+      for (std::size_t k = begin; k < end; ++k) {
+        out[order[k]] = encoder::detail::row_to_sparse_vector(
+            pooled[static_cast<std::int64_t>(k - begin)], options.top_k, options.threshold);
+      }
+      progress.advance(end - begin);
     }
-    progress.advance(end - begin);
   }
   if (was_training) model->train();
   return out;

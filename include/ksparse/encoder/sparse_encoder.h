@@ -14,7 +14,9 @@
 //   manifest.json            kind "sparse_encoder": config = {settings, bert}; stats
 // load() also reads folders without manifest.json (e.g. a downloaded HF BERT/DistilBERT
 // checkpoint, config.json + model.safetensors + vocab.txt or tokenizer.json): mode is then doc-only
-// when idf.json exists, siamese otherwise; a checkpoint without an MLM head gets a fresh one.
+// when idf.json exists, siamese otherwise; a checkpoint without an MLM head gets a fresh one;
+// DistilBertForMaskedLM names are mapped onto BERT's; tokens missing from a foreign idf.json weigh
+// 1 (as in OpenSearch's training sample), from our own 0.
 //
 // Thread-safety: const members may be called concurrently only if no non-const member runs; each
 // encode call uses libtorch's intra-op thread pool. Move-only.
@@ -97,8 +99,9 @@ class SparseEncoder {
   SparseEncoder& operator=(SparseEncoder&&) noexcept;
   ~SparseEncoder();
 
-  // One SparseVector per text (same order), term ids = vocabulary ids. Deterministic: a document's
-  // vector does not depend on the batch it is in beyond float rounding of padded matmuls.
+  // One SparseVector per text (same order), term ids = vocabulary ids. Within windows of 32
+  // batches texts are grouped by length. Deterministic: the same call gives bit-identical vectors;
+  // a document's vector depends on its batch only through float rounding of padded matmuls.
   std::vector<SparseVector> encode_documents(const std::vector<std::string>& texts,
                                              const DocumentEncodeOptions& options = {}) const;
   // Doc-only: relu(idf[id]) for each distinct non-special token of `text` (tokenized with

@@ -2,6 +2,11 @@
 `transformers` as BertForMaskedLM (+ its tokenizer) and compare logits with ours.
 
 usage: hf_export_ref.py MODEL_DIR INPUTS_JSONL OURS_BIN OUT_JSON
+       hf_export_ref.py --make-checkpoints MODEL_DIR INPUTS_JSONL OUT_DIR
+The second form goes the other way: it saves randomly initialised transformers BertForMaskedLM
+and DistilBertForMaskedLM checkpoints (save_pretrained, safetensors) with MODEL_DIR's tokenizer
+into OUT_DIR/bert and OUT_DIR/distilbert, and their logits on the padded inputs as
+OUT_DIR/bert.bin and OUT_DIR/distilbert.bin (float32 [B, T, V]).
 INPUTS_JSONL: one {"text", "ids"} per line; OURS_BIN: our logits [B, T, V] float32 (padded batch,
 T = longest ids). Writes {"max_abs_diff", "inputs", "tokenizer_mismatches", "missing_keys",
 "unexpected_keys", "transformers"} to OUT_JSON.
@@ -15,7 +20,43 @@ import transformers
 from transformers import AutoTokenizer, BertForMaskedLM
 
 
+def padded(rows, pad_id):
+    b, t = len(rows), max(len(r["ids"]) for r in rows)
+    ids = torch.zeros((b, t), dtype=torch.long) + pad_id
+    mask = torch.zeros((b, t), dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, : len(r["ids"])] = torch.tensor(r["ids"])
+        mask[i, : len(r["ids"])] = 1
+    return ids, mask
+
+
+def make_checkpoints(model_dir, inputs_path, out_dir):
+    from transformers import BertConfig, DistilBertConfig, DistilBertForMaskedLM
+
+    rows = [json.loads(line) for line in open(inputs_path, encoding="utf-8") if line.strip()]
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    v = len(tok)
+    torch.manual_seed(17)
+    bert = BertForMaskedLM(BertConfig(vocab_size=v, hidden_size=48, num_hidden_layers=2,
+                                      num_attention_heads=4, intermediate_size=96,
+                                      max_position_embeddings=128, initializer_range=0.2))
+    distil = DistilBertForMaskedLM(DistilBertConfig(vocab_size=v, dim=48, n_layers=2, n_heads=4,
+                                                    hidden_dim=96, max_position_embeddings=128,
+                                                    initializer_range=0.2))
+    ids, mask = padded(rows, tok.pad_token_id)
+    for name, model in (("bert", bert), ("distilbert", distil)):
+        model.eval()
+        model.save_pretrained(f"{out_dir}/{name}", safe_serialization=True)
+        tok.save_pretrained(f"{out_dir}/{name}")
+        with torch.no_grad():
+            logits = model(input_ids=ids, attention_mask=mask).logits.contiguous().numpy()
+        logits.astype(np.float32).tofile(f"{out_dir}/{name}.bin")
+
+
 def main():
+    if sys.argv[1] == "--make-checkpoints":
+        make_checkpoints(*sys.argv[2:5])
+        return
     model_dir, inputs_path, ours_path, out_path = sys.argv[1:5]
     rows = [json.loads(line) for line in open(inputs_path, encoding="utf-8") if line.strip()]
     model, info = BertForMaskedLM.from_pretrained(model_dir, output_loading_info=True)

@@ -100,5 +100,68 @@ TEST(HfExport, TransformersLoadsTheFolderAsBertForMaskedLMWithMatchingLogits) {
   EXPECT_GT(out["logit_abs_max"].get<double>(), 0.1);  // not a degenerate all-zero model
 }
 
+// The other direction: checkpoints that `transformers` writes (save_pretrained, safetensors) for
+// BertForMaskedLM and DistilBertForMaskedLM load through SparseEncoder::load's name mapping and
+// give transformers' logits.
+TEST(HfImport, LoadsTransformersBertAndDistilBertCheckpoints) {
+  const fs::path python = KSPARSE_PYREF_HF;
+  ASSERT_TRUE(fs::exists(python))
+      << "no Python with transformers at " << python
+      << ": run scripts/setup.sh (creates ~/.cache/ksparse/deps/pyref-hf) or configure with "
+         "-DKSPARSE_PYREF_HF=<python>";
+  test::TempDir dir;
+  std::vector<std::string> lines;
+  {
+    std::ifstream in(test::fixture("encoder/mixed_lines.txt"));
+    for (std::string l; std::getline(in, l);) {
+      if (!l.empty()) lines.push_back(l);
+    }
+  }
+  WordPieceTrainerOptions to;
+  to.vocab_size = 400;
+  to.min_frequency = 1;
+  WordPieceTrainer trainer(to);
+  for (const auto& l : lines) trainer.add_text(l);
+  auto tok = trainer.train();
+  lines.resize(12);
+  BertConfig cfg;
+  cfg.hidden_size = 32;
+  cfg.num_hidden_layers = 1;
+  cfg.num_attention_heads = 2;
+  cfg.intermediate_size = 64;
+  cfg.max_position_embeddings = 128;
+  SparseEncoderSettings settings;
+  settings.max_length = 128;
+  SparseEncoder::create(tok, cfg, settings).save(dir / "ours");  // tokenizer files for HF
+  {
+    std::ofstream rows(dir / "inputs.jsonl");
+    for (const auto& l : lines) rows << json{{"text", l}, {"ids", tok.encode(l).ids}}.dump() << "\n";
+  }
+  auto r = test::run_program({python.string(), kScript.string(), "--make-checkpoints",
+                              (dir / "ours").string(), (dir / "inputs.jsonl").string(),
+                              dir.path().string()});
+  ASSERT_EQ(r.exit_code, 0) << "reference failed (" << python << "):\n" << r.err;
+  auto batch = encoder::detail::tokenize_batch(tok, lines, 128);
+  for (const std::string name : {"bert", "distilbert"}) {
+    auto enc = SparseEncoder::load(dir / name);
+    EXPECT_EQ(enc.settings().mode, EncoderMode::kSiamese) << name;  // no idf.json
+    torch::Tensor ours;
+    {
+      torch::NoGradGuard g;
+      ours = enc.impl().model->forward(batch.input_ids, batch.attention_mask);
+    }
+    std::string raw = test::read_file(dir / (name + ".bin"));
+    ASSERT_EQ(raw.size(), static_cast<std::size_t>(ours.numel()) * sizeof(float)) << name;
+    auto theirs = torch::from_blob(raw.data(), ours.sizes(), torch::kFloat).clone();
+    auto valid = batch.attention_mask.unsqueeze(-1).to(torch::kFloat);
+    const double diff = ((ours - theirs).abs() * valid).max().item<double>();
+    const double scale = (theirs.abs() * valid).max().item<double>();
+    std::printf("%s checkpoint from transformers: max |logit diff| %.3g (logits up to %.3g)\n",
+                name.c_str(), diff, scale);
+    EXPECT_LT(diff, 1e-4) << name;
+    EXPECT_GT(scale, 0.1) << name;
+  }
+}
+
 }  // namespace
 }  // namespace ksparse
