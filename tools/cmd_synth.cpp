@@ -16,6 +16,9 @@
 #include "ksparse/synth/merge.h"
 #include "ksparse/synth/negatives.h"
 #include "ksparse/synth/triples.h"
+#ifdef KSPARSE_HAVE_LLAMA
+#include "synth_llm.h"
+#endif
 
 namespace ksparse::cli {
 namespace {
@@ -27,12 +30,23 @@ struct NegativesCommandOptions {
   fs::path out;      // directory for triples.jsonl + manifest.json
   synth::NegativeMiningOptions mining;
   bool json = false;  // print the stats as JSON on stdout
+#ifdef KSPARSE_HAVE_LLAMA
+  SynthLlmOptions llm;  // --llm-model: near-miss passages written by the LLM, after BM25
+#endif
 };
 
 void run_negatives(const NegativesCommandOptions& opt) {
   const auto stats = synth::mine_negatives_files(opt.corpus, opt.triples, opt.out, opt.mining);
+  nlohmann::json near_miss;
+#ifdef KSPARSE_HAVE_LLAMA
+  if (!opt.llm.model.empty()) {
+    near_miss = run_llm_near_misses(opt.corpus, opt.out, opt.llm, stats.to_json());
+  }
+#endif
   if (opt.json) {
-    std::printf("%s\n", stats.to_json().dump().c_str());
+    nlohmann::json j = stats.to_json();
+    if (!near_miss.is_null()) j["near_miss"] = near_miss;
+    std::printf("%s\n", j.dump().c_str());
   } else {
     spdlog::info("mined negatives for {} triples ({} with negatives, {} short of {}) into {}",
                  stats.triples, stats.with_negatives, stats.short_of_per_query,
@@ -155,6 +169,11 @@ void add_synth_commands(CLI::App& app) {
   neg->add_flag("--keep-existing", neg_opt->mining.keep_existing,
                 "Leave triples that already have negatives as they are");
   neg->add_flag("--json", neg_opt->json, "Print the stats as JSON");
+#ifdef KSPARSE_HAVE_LLAMA
+  neg_opt->llm.templates = {"configs/prompts/near_miss_negative.toml"};
+  neg_opt->llm.gen.per_doc = 1;
+  add_synth_llm_options(neg, neg_opt->llm, "llm", /*with_model=*/false);
+#endif
   neg->callback([neg_opt] { run_negatives(*neg_opt); });
 
   auto merge_opt = std::make_shared<MergeCommandOptions>();

@@ -17,6 +17,7 @@
 #include "ksparse/core/io.h"
 #include "ksparse/llm/llama_backend.h"
 #include "ksparse/synth/generate.h"
+#include "ksparse/synth/merge.h"
 
 namespace ksparse::cli {
 namespace {
@@ -30,6 +31,14 @@ struct SynthQueriesCommandOptions {
       "configs/prompts/ko_keyword.toml", "configs/prompts/ko_question.toml",
       "configs/prompts/en_keyword.toml", "configs/prompts/ko_en_mixed.toml"};
   fs::path real;   // real triples.jsonl for few-shot examples ("" = template examples)
+  // ... or real BEIR queries + qrels (e.g. only the train split's qrels, so that no test question
+  // ever appears in a prompt).
+  fs::path real_queries;
+  fs::path real_qrels;
+  fs::path real_corpus;  // corpus of the real examples' passages ("" = --corpus)
+  // Templates whose style is in this list draw few-shot examples from the real pool; the others
+  // keep their own examples (real questions are no model for keyword or English queries).
+  std::vector<std::string> real_styles = {"question"};
   fs::path cache;  // "" = <out>/cache.sqlite
   synth::QueryGenerationOptions gen;
   synth::FilterOptions filters;
@@ -48,18 +57,42 @@ void run_synth_queries(SynthQueriesCommandOptions opt) {
   std::unordered_map<std::string, const Document*> by_id;
   for (const Document& d : docs) by_id.emplace(d.id, &d);
 
-  std::vector<synth::FewShotExample> pool;
+  std::vector<synth::Triple> real;
+  std::string real_source;
   if (!opt.real.empty()) {
-    pool = synth::few_shot_pool(synth::read_triples(opt.real), [&](const std::string& id) {
-      auto it = by_id.find(id);
-      return it == by_id.end() ? nullptr : it->second;
+    if (!opt.real_queries.empty() || !opt.real_qrels.empty()) {
+      throw ConfigError("give either --real or --real-queries with --real-qrels, not both");
+    }
+    real = synth::read_triples(opt.real);
+    real_source = opt.real.string();
+  } else if (!opt.real_queries.empty() || !opt.real_qrels.empty()) {
+    if (opt.real_queries.empty() || opt.real_qrels.empty()) {
+      throw ConfigError("--real-queries and --real-qrels go together");
+    }
+    real = synth::triples_from_beir(read_queries(opt.real_queries), read_qrels(opt.real_qrels));
+    real_source = opt.real_queries.string() + " + " + opt.real_qrels.string();
+  }
+  std::vector<synth::FewShotExample> pool;
+  if (!real.empty()) {
+    std::vector<Document> real_docs;
+    if (!opt.real_corpus.empty()) real_docs = read_corpus(opt.real_corpus);
+    std::unordered_map<std::string, const Document*> real_by_id;
+    for (const Document& d : real_docs) real_by_id.emplace(d.id, &d);
+    const auto& lookup = opt.real_corpus.empty() ? by_id : real_by_id;
+    pool = synth::few_shot_pool(real, [&](const std::string& id) {
+      auto it = lookup.find(id);
+      return it == lookup.end() ? nullptr : it->second;
     });
-    spdlog::info("{} real few-shot examples from {}", pool.size(), opt.real.string());
+    spdlog::info("{} real few-shot examples from {}", pool.size(), real_source);
   }
   opt.prompt.seed = opt.gen.seed;
   std::vector<synth::PromptBuilder> builders;
   for (const fs::path& t : opt.templates) {
-    builders.emplace_back(synth::load_prompt_template(t), pool, opt.prompt);
+    synth::PromptTemplate tmpl = synth::load_prompt_template(t);
+    const bool use_real = std::find(opt.real_styles.begin(), opt.real_styles.end(), tmpl.style) !=
+                          opt.real_styles.end();
+    builders.emplace_back(std::move(tmpl), use_real ? pool : std::vector<synth::FewShotExample>{},
+                          opt.prompt);
   }
 
   // The model's identity in the cache key: its file name and content hash.
@@ -93,7 +126,12 @@ void run_synth_queries(SynthQueriesCommandOptions opt) {
   const nlohmann::json config = {{"model", opt.gen.model},
                                  {"corpus", fs::absolute(opt.corpus).string()},
                                  {"templates", templates},
-                                 {"few_shot_real", opt.real.string()},
+                                 {"few_shot_real", real_source},
+                                 {"few_shot_real_corpus", opt.real_corpus.string()},
+                                 {"few_shot_real_styles", opt.real_styles},
+                                 {"few_shot_pool", pool.size()},
+                                 {"max_doc_chars", opt.prompt.max_doc_chars},
+                                 {"max_example_chars", opt.prompt.max_example_chars},
                                  {"per_doc", opt.gen.per_doc},
                                  {"limit", opt.gen.limit},
                                  {"seed", opt.gen.seed},
@@ -131,6 +169,22 @@ void add_synth_queries_command(CLI::App& app) {
                   "Prompt template files (a document's generations cycle through them)")
       ->capture_default_str();
   cmd->add_option("--real", opt->real, "Real triples.jsonl: few-shot examples are drawn from it");
+  cmd->add_option("--real-queries", opt->real_queries,
+                  "Real BEIR queries.jsonl for few-shot examples (with --real-qrels)");
+  cmd->add_option("--real-qrels", opt->real_qrels,
+                  "Real qrels TSV: only its (query, passage) pairs become examples (e.g. the train "
+                  "split)");
+  cmd->add_option("--real-corpus", opt->real_corpus,
+                  "Corpus of the real examples' passages (default: --corpus)");
+  cmd->add_option("--real-styles", opt->real_styles,
+                  "Template styles that draw few-shot examples from the real pool")
+      ->capture_default_str();
+  cmd->add_option("--max-doc-chars", opt->prompt.max_doc_chars,
+                  "Document truncated to this many characters in the prompt (0 = all)")
+      ->capture_default_str();
+  cmd->add_option("--max-example-chars", opt->prompt.max_example_chars,
+                  "Each few-shot passage truncated to this many characters")
+      ->capture_default_str();
   cmd->add_option("--cache", opt->cache, "Generation cache (default <out>/cache.sqlite)");
   cmd->add_option("--per-doc", opt->gen.per_doc, "Generations per document")->capture_default_str();
   cmd->add_option("--limit", opt->gen.limit, "First N documents (0 = all)")->capture_default_str();

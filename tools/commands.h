@@ -17,6 +17,7 @@ void add_run_commands(CLI::App& app);       // ksparse run (the workflow)
 #ifdef KSPARSE_HAVE_LLAMA
 void add_llm_commands(CLI::App& app);     // ksparse llm info|generate|bench
 void add_synth_queries_command(CLI::App& app);  // ksparse synth queries (after add_synth_commands)
+void add_synth_llm_commands(CLI::App& app);  // ksparse synth docs|augment (after add_synth_commands)
 #endif
 #ifdef KSPARSE_HAVE_TORCH
 void add_torch_commands(CLI::App& app);   // ksparse encoder info|tokenize|train-vocab

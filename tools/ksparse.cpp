@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
 #ifdef KSPARSE_HAVE_LLAMA
   ksparse::cli::add_llm_commands(app);
   ksparse::cli::add_synth_queries_command(app);
+  ksparse::cli::add_synth_llm_commands(app);
 #endif
 #ifdef KSPARSE_HAVE_TORCH
   ksparse::cli::add_torch_commands(app);

@@ -217,12 +217,17 @@ std::string PromptBuilder::build(const Document& doc, std::size_t item) const {
         {{"passage", truncate_chars(e.passage, options_.max_example_chars)},
          {"query", template_.output == OutputFormat::kJson ? json_string_body(e.query) : e.query}});
   }
-  std::string prompt = fill_placeholders(
-      template_.prompt,
-      {{"examples", examples},
-       {"document", truncate_chars(document_prompt_text(doc), options_.max_doc_chars)},
-       {"n", std::to_string(template_.queries_per_prompt)}});
-  return prompt + template_.response_prefix;
+  std::vector<std::pair<std::string, std::string>> values = {
+      {"examples", examples},
+      {"document", truncate_chars(document_prompt_text(doc), options_.max_doc_chars)},
+      {"n", std::to_string(template_.queries_per_prompt)}};
+  // Rewrite templates (rewrite.h) also show the query the document belongs to.
+  if (doc.metadata.is_object()) {
+    if (auto it = doc.metadata.find("query"); it != doc.metadata.end() && it->is_string()) {
+      values.emplace_back("query", it->get<std::string>());
+    }
+  }
+  return fill_placeholders(template_.prompt, values) + template_.response_prefix;
 }
 
 std::vector<FewShotExample> few_shot_pool(

@@ -20,6 +20,8 @@
 //   passage = "..."
 //   query = "..."
 //
+// {query} in `prompt` is filled from the document's metadata["query"] when that is a string (the
+// rewrite templates of rewrite.h: pseudo-documents, near-miss negatives).
 // Placeholders are replaced in one pass, so a document that contains "{n}" is left alone. The
 // template hash is the SHA-256 of the file's bytes.
 #pragma once
