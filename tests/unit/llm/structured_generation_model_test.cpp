@@ -26,7 +26,7 @@ const char* kQueriesSchema = R"({
       "type": "array",
       "minItems": 3,
       "maxItems": 3,
-      "items": {"type": "string", "minLength": 1, "maxLength": 32}
+      "items": {"type": "string", "minLength": 1, "maxLength": 16}
     }
   },
   "required": ["queries"]
@@ -70,7 +70,7 @@ TEST(StructuredGeneration, TwoHundredJsonOutputsAllParseWithThreeNonEmptyStrings
                   {"user", d + "\nWrite three different search queries about it as "
                                "{\"queries\": [...]}."}};
     r.json_schema = kQueriesSchema;
-    r.max_tokens = 160;
+    r.max_tokens = 128;
     r.sampling = default_sampling(ChatFamily::kGemma3);
     reqs.push_back(r);
   }
