@@ -128,7 +128,7 @@ StageSpec synonyms_stage() {
     b.min_term_count = c["min_term_count"].get<std::size_t>();
     b.min_loanword_probability = c["min_loanword_prob"].get<double>();
     b.out_dir = ctx.out_dir() / "dict";  // its own manifest (kind "synonyms") lives there
-    const synonyms::BuildResult r = synonyms::build_dictionary(b);
+    const synonyms::BuildResult r = synonyms::build_dictionary(b, synonyms::BuildStages{});
     synonyms::save_build(b, r);
 
     synonyms::Gold gold;

@@ -29,8 +29,9 @@ struct SynthSettings {
 
 SynthSettings synth_settings(const ConfigTable& t, const ConfigTable& root) {
   t.expect_keys({"enabled", "per_doc", "limit", "batch_size", "seed", "temperature", "top_p",
-                 "top_k", "min_p", "templates", "few_shot_real", "max_doc_chars", "min_logprob",
-                 "round_trip", "round_trip_k", "min_query_tokens"});
+                 "top_k", "min_p", "templates", "few_shot_real", "max_doc_chars",
+                 "max_example_chars", "min_logprob", "round_trip", "round_trip_k",
+                 "min_query_tokens"});
   SynthSettings s;
   s.gen.per_doc = t.get<std::size_t>("per_doc", s.gen.per_doc);
   s.gen.limit = t.get<std::size_t>("limit", s.gen.limit);
@@ -43,6 +44,7 @@ SynthSettings synth_settings(const ConfigTable& t, const ConfigTable& root) {
   s.gen.show_progress = false;
   s.few_shot_real = t.get("few_shot_real", s.few_shot_real);
   s.prompt.max_doc_chars = t.get<std::size_t>("max_doc_chars", s.prompt.max_doc_chars);
+  s.prompt.max_example_chars = t.get<std::size_t>("max_example_chars", s.prompt.max_example_chars);
   s.prompt.seed = s.gen.seed;
   s.filters.logprob.min_mean_logprob = t.get("min_logprob", s.filters.logprob.min_mean_logprob);
   s.filters.round_trip_enabled = t.get("round_trip", s.filters.round_trip_enabled);
@@ -112,6 +114,7 @@ StageSpec synth_stage() {
                 {"templates", templates},
                 {"few_shot_real", st.few_shot_real},
                 {"max_doc_chars", st.prompt.max_doc_chars},
+                {"max_example_chars", st.prompt.max_example_chars},
                 {"filters", st.filters.to_json()}};
     return p;
   };
