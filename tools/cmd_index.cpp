@@ -50,22 +50,33 @@ struct SearchCommandOptions {
   unsigned threads = 0;         // 0 = all hardware threads
   bool exhaustive = false;      // exhaustive reference instead of MaxScore
   std::string tag = "ksparse";  // run tag (last TREC column)
+  std::filesystem::path model;  // sparse encoder model dir (index from `ksparse encode`); empty = BM25
 };
 
 void run_search(SearchCommandOptions opt) {
   opt.search.algorithm = opt.exhaustive ? SearchAlgorithm::kExhaustive : SearchAlgorithm::kMaxScore;
   opt.search.validate();
   const InvertedIndex index = open_index_dir(opt.index);
-  const Analyzer analyzer(index_analyzer_options(index));
   std::vector<std::string> ids;
-  std::vector<SparseVector> vectors;
+  std::vector<std::string> texts;
   QueryReader reader(opt.queries);
   Query q;
   while (reader.next(q)) {
     ids.push_back(q.id);
-    vectors.push_back(encode_query(index, analyzer, q.text));
+    texts.push_back(std::move(q.text));
   }
   if (ids.empty()) throw DataError("queries file " + opt.queries.string() + " has no queries");
+  std::vector<SparseVector> vectors;
+  if (!opt.model.empty()) {
+#ifdef KSPARSE_HAVE_TORCH
+    vectors = model_query_vectors(index, opt.model, texts);
+#else
+    throw ConfigError("search --model needs a build with libtorch (KSPARSE_WITH_TORCH=ON)");
+#endif
+  } else {
+    const Analyzer analyzer(index_analyzer_options(index));
+    for (const std::string& t : texts) vectors.push_back(encode_query(index, analyzer, t));
+  }
   const auto t0 = Clock::now();
   Progress progress("searching", ids.size());
   std::size_t reported = 0;
@@ -117,6 +128,9 @@ void add_search_commands(CLI::App& app) {
                    "Score every posting (reference) instead of MaxScore pruning; same results");
   search->add_option("--tag", opt->tag, "Run tag written in the last TREC column")
       ->capture_default_str();
+  search->add_option("--model", opt->model,
+                     "Sparse encoder model directory: queries get its weights (IDF in doc-only "
+                     "mode); the index must come from `ksparse encode` with this model");
   search->callback([opt] { run_search(*opt); });
 }
 

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   ksparse::cli::add_index_commands(app);
   ksparse::cli::add_search_commands(app);
   ksparse::cli::add_eval_commands(app);
+  ksparse::cli::add_fuse_commands(app);
   ksparse::cli::add_synth_commands(app);
   ksparse::cli::add_synonyms_commands(app);
   ksparse::cli::add_trends_commands(app);
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
 #endif
 #ifdef KSPARSE_HAVE_TORCH
   ksparse::cli::add_torch_commands(app);
+  ksparse::cli::add_train_commands(app);
 #endif
 
   spdlog::set_default_logger(spdlog::stderr_color_mt("ksparse"));
