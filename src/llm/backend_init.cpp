@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <mutex>
 #include <string>
 
@@ -65,6 +66,11 @@ void set_llama_log_level(spdlog::level::level_enum min_level) {
 void init_llama_backend() {
   static std::once_flag once;
   std::call_once(once, [] {
+    // ggml's CPU backend hands K-quant matmuls of 8 or more activation rows to a tiled kernel that
+    // sums in another order than its per-row dot products, so a sequence's logits would depend on
+    // how many sequences share its decode step (batched greedy output != sequential). Off unless
+    // the user set GGML_CPU_TILED_MM; ggml reads it once, at the first matmul.
+    setenv("GGML_CPU_TILED_MM", "0", /*overwrite=*/0);
     llama_log_set(log_callback, nullptr);
     llama_backend_init();
   });

@@ -5,8 +5,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <regex>
@@ -22,14 +24,90 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// log p(token) from raw logits: logit[token] - logsumexp(logits), with the max subtracted first
-// so that exp() cannot overflow.
-double log_softmax_at(const float* logits, int n_vocab, llama_token token) {
+// Four floats as a GCC/Clang vector (one SSE register, the x86-64 baseline): plain loops over
+// logits do not vectorize here (the max and clamp selects and exp() need fast-math flags for
+// that), and this path runs over n_vocab floats per generated token.
+using Vec4 = float __attribute__((vector_size(16)));
+using IVec4 = int32_t __attribute__((vector_size(16)));
+
+Vec4 load4(const float* p) {
+  Vec4 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+Vec4 splat4(float x) { return Vec4{} + x; }
+
+// exp(x) for x <= 0, lane-wise: Cody-Waite reduction x = n ln2 + r with |r| <= ln2/2, a degree-6
+// Taylor polynomial for e^r (relative error below 3e-7 on that interval), and 2^n through the
+// exponent bits. x is clamped at -87 (e^-87 < 2e-38), which also keeps 2^n a normal float.
+Vec4 exp_nonpositive(Vec4 x) {
+  const Vec4 lo = splat4(-87.0f);
+  x = x < lo ? lo : x;
+  // Round to nearest by adding and subtracting 1.5 * 2^23 (exact for |x log2 e| < 2^22).
+  const Vec4 n = (x * 1.44269504f + 12582912.0f) - 12582912.0f;
+  const Vec4 r = (x - n * 0.693145752f) - n * 1.42860677e-6f;
+  Vec4 p = splat4(1.0f / 720.0f);
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  const IVec4 bits = (__builtin_convertvector(n, IVec4) + 127) << 23;
+  return p * std::bit_cast<Vec4>(bits);
+}
+
+// One row of logits reduced to what the decode loop needs: the greedy token (first maximum, as
+// llama.cpp's greedy sampler picks it) and log(sum(exp(logits - max))) for log-probabilities.
+// Two streaming passes over n_vocab floats; this replaces a scalar log-softmax in double whose
+// exp() calls cost about 1.8 ms per token over Gemma 3's 262k vocabulary.
+struct LogitStats {
+  llama_token argmax = 0;
+  float max = 0.0f;
+  double log_sum_exp = 0.0;  // log sum_i exp(logit_i - max)
+
+  double log_prob(const float* logits, llama_token token) const {
+    return static_cast<double>(logits[token] - max) - log_sum_exp;
+  }
+};
+
+LogitStats logit_stats(const float* logits, int n_vocab) {
+  const int n_vec = n_vocab / 4 * 4;
+  Vec4 vmax = splat4(logits[0]);
+  for (int i = 0; i < n_vec; i += 4) {
+    const Vec4 v = load4(logits + i);
+    vmax = vmax < v ? v : vmax;
+  }
   float max = logits[0];
-  for (int i = 1; i < n_vocab; ++i) max = std::max(max, logits[i]);
+  for (int j = 0; j < 4; ++j) max = std::max(max, vmax[j]);
+  for (int i = n_vec; i < n_vocab; ++i) max = std::max(max, logits[i]);
+  int arg = 0;
+  while (arg + 1 < n_vocab && logits[arg] != max) ++arg;
+
+  // Float partial sums over blocks of 1024 logits, added up in double.
+  const Vec4 vm = splat4(max);
   double sum = 0.0;
-  for (int i = 0; i < n_vocab; ++i) sum += std::exp(static_cast<double>(logits[i] - max));
-  return static_cast<double>(logits[token] - max) - std::log(sum);
+  for (int block = 0; block < n_vec; block += 1024) {
+    const int end = std::min(n_vec, block + 1024);
+    Vec4 vsum{};
+    for (int i = block; i < end; i += 4) vsum += exp_nonpositive(load4(logits + i) - vm);
+    for (int j = 0; j < 4; ++j) sum += vsum[j];
+  }
+  for (int i = n_vec; i < n_vocab; ++i) sum += exp_nonpositive(splat4(logits[i] - max))[0];
+  LogitStats s;
+  s.argmax = arg;
+  s.max = max;
+  s.log_sum_exp = std::log(sum);
+  return s;
+}
+
+// True when the chain is llama.cpp's greedy sampler alone: the token is then the argmax of the raw
+// logits, and the 262k-entry candidate array that llama_sampler_sample builds can be skipped. Any
+// other sampler in the chain (penalties, grammar, ...) goes through llama_sampler_sample.
+bool is_plain_greedy(llama_sampler* chain) {
+  return llama_sampler_chain_n(chain) == 1 &&
+         std::strcmp(llama_sampler_name(llama_sampler_chain_get(chain, 0)), "greedy") == 0;
 }
 
 // Bytes at the end of `s` that start a UTF-8 sequence not yet complete (0 if it ends cleanly).
@@ -309,9 +387,14 @@ LlamaBackend::LlamaBackend(LlamaBackendOptions options) : impl_(std::make_unique
   cp.n_threads_batch = threads;
   cp.type_k = detail::to_ggml_type(c.kv_type);
   cp.type_v = detail::to_ggml_type(c.kv_type);
-  // A quantised V cache requires flash attention; elsewhere llama.cpp picks.
-  cp.flash_attn_type =
-      c.kv_type == KvType::kQ8_0 ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_AUTO;
+  // Resolved by the plan (see FlashAttn): off, on, or llama.cpp's choice when layers are offloaded.
+  if (!im.plan.flash_attn) {
+    cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+  } else if (c.flash_attn == FlashAttn::kOn || c.kv_type == KvType::kQ8_0) {
+    cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_ENABLED;
+  } else {
+    cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_AUTO;
+  }
   cp.kv_unified = c.kv_unified;
   cp.swa_full = c.swa_full;
   cp.no_perf = true;
@@ -393,6 +476,7 @@ std::vector<GenerationResult> LlamaBackend::generate(
     int out_idx = -1;      // logits row in the current batch
     size_t n_prompt_in_batch = 0;
     SamplerPtr sampler;
+    bool greedy = false;  // the chain is greedy alone: take the argmax without the sampler
     double logprob_sum = 0.0;
     size_t max_stop = 0;
   };
@@ -458,6 +542,7 @@ std::vector<GenerationResult> LlamaBackend::generate(
                                 ? im.opts.base_seed + static_cast<uint32_t>(next_req)
                                 : rq.sampling.seed;
       s.sampler = make_sampler(rq.sampling, seed, n_vocab, vocab, prep[next_req].gbnf);
+      s.greedy = is_plain_greedy(s.sampler.get());
       ++next_req;
     }
 
@@ -532,8 +617,14 @@ std::vector<GenerationResult> LlamaBackend::generate(
         s.pos += 1;  // the pending token just went into the cache
       }
       const float* logits = llama_get_logits_ith(im.ctx, s.out_idx);
-      const llama_token tok = llama_sampler_sample(s.sampler.get(), im.ctx, s.out_idx);
-      s.logprob_sum += log_softmax_at(logits, n_vocab, tok);
+      const LogitStats stats = logit_stats(logits, n_vocab);
+      llama_token tok = stats.argmax;
+      if (s.greedy) {
+        llama_sampler_accept(s.sampler.get(), tok);
+      } else {
+        tok = llama_sampler_sample(s.sampler.get(), im.ctx, s.out_idx);
+      }
+      s.logprob_sum += stats.log_prob(logits, tok);
       r.generated_tokens += 1;
       r.tokens.push_back(tok);
       ++progress.generated_tokens;

@@ -94,18 +94,20 @@ int default_swa_pattern(const std::string& arch) {
 //            FFN gate/up/activation, Q and the attention output)
 //   mask   = 2 * n_ubatch * n_kv                                           (f16 KQ mask)
 //   logits = 4 * n_outputs * n_vocab
-// Flash attention is assumed (llama.cpp's "auto" turns it on for the CPU and current GPUs); without
-// it the KQ scores add 4 * n_ubatch * n_head * n_kv. Checked against the sizes llama.cpp reports
-// for Gemma 3 270M (see llama_backend_model_test): an upper bound within 1.5x.
+//   kq     = 2 * 4 * n_ubatch * n_head * n_kv    without flash attention (the KQ scores and
+//            their softmax, both f32)
+// Checked against the sizes llama.cpp reports for Gemma 3 270M (see llama_backend_model_test): an
+// upper bound within 2x.
 uint64_t compute_estimate(const GgufLayout& l, uint64_t n_ubatch, uint64_t n_kv, uint64_t n_outputs,
-                          bool with_logits) {
+                          bool with_logits, bool flash_attn) {
   const uint64_t head_dim = static_cast<uint64_t>(std::max(l.head_dim_k, l.head_dim_v));
   const uint64_t act = 4 * n_ubatch *
                        (4 * static_cast<uint64_t>(l.n_embd) + 3 * static_cast<uint64_t>(l.n_ff) +
                         2 * static_cast<uint64_t>(l.n_head) * head_dim);
   const uint64_t mask = 2 * n_ubatch * n_kv;
   const uint64_t logits = with_logits ? 4 * n_outputs * static_cast<uint64_t>(l.n_vocab) : 0;
-  return act + mask + logits;
+  const uint64_t kq = flash_attn ? 0 : 8 * n_ubatch * static_cast<uint64_t>(l.n_head) * n_kv;
+  return act + mask + logits + kq;
 }
 
 }  // namespace
@@ -126,6 +128,26 @@ const char* kv_type_name(KvType type) {
       return "q8_0";
     case KvType::kF32:
       return "f32";
+  }
+  return "?";
+}
+
+FlashAttn parse_flash_attn(const std::string& text, const std::string& setting) {
+  if (text == "auto") return FlashAttn::kAuto;
+  if (text == "on") return FlashAttn::kOn;
+  if (text == "off") return FlashAttn::kOff;
+  throw ConfigError(
+      fmt::format("{}: unknown flash attention mode '{}' (use auto, on or off)", setting, text));
+}
+
+const char* flash_attn_name(FlashAttn mode) {
+  switch (mode) {
+    case FlashAttn::kAuto:
+      return "auto";
+    case FlashAttn::kOn:
+      return "on";
+    case FlashAttn::kOff:
+      return "off";
   }
   return "?";
 }
@@ -164,6 +186,9 @@ void ContextOptions::validate() const {
   if (n_batch < 1) throw ConfigError(fmt::format("n_batch: {} (must be >= 1)", n_batch));
   if (n_ubatch < 1) throw ConfigError(fmt::format("n_ubatch: {} (must be >= 1)", n_ubatch));
   if (n_threads < 0) throw ConfigError(fmt::format("n_threads: {} (0 = all cores)", n_threads));
+  if (flash_attn == FlashAttn::kOff && kv_type == KvType::kQ8_0) {
+    throw ConfigError("flash_attn: off, but a q8_0 KV cache needs flash attention (use on or auto)");
+  }
 }
 
 GgufLayout read_gguf_layout(const std::filesystem::path& path) {
@@ -305,6 +330,11 @@ MemoryPlan plan_memory(const GgufLayout& l, const ContextOptions& ctx, int n_gpu
   const uint64_t n_kv = n_ctx_seq;
 
   const int n_all = l.n_layer + 1;  // + the output layer
+  // See FlashAttn: with GPU layers "auto" is llama.cpp's choice, assumed on (current GPUs).
+  auto flash_for = [&](int ngl) {
+    return ctx.flash_attn == FlashAttn::kOn || ctx.kv_type == KvType::kQ8_0 ||
+           (ctx.flash_attn == FlashAttn::kAuto && ngl > 0);
+  };
   auto build = [&](int ngl) {
     DeviceMemory cpu{"CPU", false};
     DeviceMemory gpu{gpus.empty() ? "" : gpus[static_cast<size_t>(main_gpu)].name, true};
@@ -323,12 +353,12 @@ MemoryPlan plan_memory(const GgufLayout& l, const ContextOptions& ctx, int n_gpu
     // On the CPU a tied output matrix shares the embedding's pages; only a GPU pays for the copy.
     od.weights_bytes += out_gpu ? l.output_bytes : l.output_bytes - l.output_tied_bytes;
     if (ngl > 0) {
-      gpu.compute_bytes = compute_estimate(l, n_ubatch, n_kv, n_outputs, out_gpu);
+      gpu.compute_bytes = compute_estimate(l, n_ubatch, n_kv, n_outputs, out_gpu, flash_for(ngl));
       // Host side: inputs and the logits the CPU reads back.
       cpu.compute_bytes = 4 * n_outputs * static_cast<uint64_t>(l.n_vocab) +
                           4 * n_ubatch * static_cast<uint64_t>(l.n_embd);
     } else {
-      cpu.compute_bytes = compute_estimate(l, n_ubatch, n_kv, n_outputs, true);
+      cpu.compute_bytes = compute_estimate(l, n_ubatch, n_kv, n_outputs, true, flash_for(ngl));
     }
     cpu.compute_bytes += 4 * n_outputs * static_cast<uint64_t>(l.n_vocab);  // output buffer
     std::vector<DeviceMemory> devs{cpu};
@@ -391,6 +421,7 @@ MemoryPlan plan_memory(const GgufLayout& l, const ContextOptions& ctx, int n_gpu
     }
   }
   plan.n_gpu_layers = ngl;
+  plan.flash_attn = flash_for(ngl);
   plan.devices = build(ngl);
   for (auto& d : plan.devices) {
     if (d.gpu) d.budget_bytes = gpu_budget();

@@ -24,6 +24,16 @@ const char* kv_type_name(KvType type);
 // a multiple of 32 for q8_0).
 uint64_t kv_type_bytes(KvType type, uint64_t n_elements);
 
+// Flash attention. kAuto: off when every layer runs on the CPU, llama.cpp's own choice ("auto",
+// on for current GPUs) when layers are offloaded; a q8_0 KV cache always turns it on. Off on the CPU
+// because its CPU kernels take other code paths for 64+ prompt rows of one sequence (tiles) and for
+// a single decode row over 512+ cells (split over threads), which sum in another order: a
+// sequence's output would then depend on what shares its batch (batched != sequential greedy).
+enum class FlashAttn { kAuto, kOn, kOff };
+// "auto" | "on" | "off" -> FlashAttn; throws ConfigError naming `setting` otherwise.
+FlashAttn parse_flash_attn(const std::string& text, const std::string& setting = "flash_attn");
+const char* flash_attn_name(FlashAttn mode);
+
 // Settings of one llama.cpp context.
 struct ContextOptions {
   int n_ctx = 4096;    // KV cells over all sequences; rounded up to a multiple of 256
@@ -36,10 +46,11 @@ struct ContextOptions {
   bool kv_unified = false;
   // true: sliding-window layers get full-size caches (needed only for prompt-cache reuse).
   bool swa_full = false;
+  FlashAttn flash_attn = FlashAttn::kAuto;
   int n_threads = 0;  // CPU threads; 0 = all hardware threads
 
   // Throws ConfigError: n_ctx < 1, n_parallel outside [1, 256], n_batch/n_ubatch < 1,
-  // n_threads < 0.
+  // n_threads < 0, flash_attn kOff with a q8_0 KV cache.
   void validate() const;
 };
 
@@ -97,6 +108,8 @@ struct MemoryPlan {
   uint32_t n_stream = 0;      // KV streams (1 when unified, else n_parallel)
   uint64_t kv_cells = 0;      // full-attention cells, all streams
   uint64_t kv_cells_swa = 0;  // sliding-window cells, all streams
+  // Resolved ContextOptions::flash_attn: false = off; true = on, or llama.cpp decides (GPU layers).
+  bool flash_attn = false;
   std::vector<DeviceMemory> devices;  // [0] is the CPU; then the GPU in use, if any
   uint64_t total() const;
 };

@@ -75,30 +75,31 @@ void expect_same_tokens(const std::vector<GenerationResult>& a,
   std::printf("%s: %d of %zu prompts token-identical\n", what.c_str(), identical, a.size());
 }
 
-// Batched and sequential greedy decoding agree on the first token of every prompt, but are NOT
-// token-identical over 24 tokens on this CPU build (5 of 16 prompts were; the others diverge after
-// 3 to 20 tokens at near-ties): llama.cpp's CPU kernels give last-bit differences when a token's
-// row shares the matmuls with other sequences' rows. What is exact is a rerun with the same batch
-// composition, asserted below.
-TEST(LlamaBackend, ParallelGreedyAgreesWithSequentialOnFirstTokens) {
-  const auto reqs = greedy_requests(6);
+// Batched generation is an optimisation of sequential generation, so under greedy sampling the two
+// must agree token for token: 16 prompts through 8 slots (continuous refill; max_tokens from 32 to
+// 47, so slots finish at different steps and new prompts are decoded alongside other sequences'
+// generated tokens) against the same prompts one at a time. This holds because the backend turns
+// off ggml's tiled K-quant matmul (GGML_CPU_TILED_MM=0) and, on the CPU, flash attention: both
+// summed a row's result in an order that depended on the rows it shared a step with (11 of these
+// 16 prompts diverged within 32 tokens with them on).
+TEST(LlamaBackend, ParallelGreedyEqualsSequentialTokenForToken) {
+  auto reqs = greedy_requests(32);
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    reqs[i].max_tokens = 32 + static_cast<int>((i * 7) % 16);
+    reqs[i].ignore_eos = true;  // compare every position, not only up to an early EOS
+  }
   LlamaBackend seq(options(1));
   const auto ref = seq.generate(reqs);
   LlamaBackend par(options(8));
   const auto got = par.generate(reqs);
-  ASSERT_EQ(ref.size(), got.size());
-  int identical = 0;
+  expect_same_tokens(ref, got, "parallel 8 vs 1");
   for (size_t i = 0; i < ref.size(); ++i) {
-    EXPECT_EQ(ref[i].prompt_tokens, got[i].prompt_tokens);
-    ASSERT_FALSE(ref[i].tokens.empty());
-    ASSERT_FALSE(got[i].tokens.empty());
-    EXPECT_EQ(ref[i].tokens[0], got[i].tokens[0]) << "prompt " << i;
+    EXPECT_EQ(ref[i].generated_tokens, reqs[i].max_tokens) << "prompt " << i;
+    // Same logits bit for bit, so the same log-probabilities.
+    EXPECT_EQ(ref[i].mean_logprob, got[i].mean_logprob) << "prompt " << i;
     EXPECT_TRUE(std::isfinite(ref[i].mean_logprob));
-    EXPECT_LE(ref[i].mean_logprob, 0.0);
-    identical += ref[i].tokens == got[i].tokens ? 1 : 0;
+    EXPECT_LT(ref[i].mean_logprob, 0.0);
   }
-  std::printf("parallel 8 vs 1: %d of %zu prompts token-identical over 6 tokens\n", identical,
-              ref.size());
 }
 
 TEST(LlamaBackend, RerunWithTheSameBatchesIsBitIdentical) {
@@ -144,8 +145,8 @@ TEST(LlamaBackend, MaxTokensAndStopStrings) {
   EXPECT_EQ(res[0].text.find(','), std::string::npos);
 }
 
-// Seeds are per request (base seed + index), so a rerun reproduces every sample. Across different
-// parallelism the samples match only as far as the logits do (see above).
+// Seeds are per request (base seed + index), so a rerun reproduces every sample, and so does
+// another parallelism (the logits are the same, see above).
 TEST(LlamaBackend, SeededSamplingIsReproducible) {
   std::vector<GenerationRequest> reqs;
   for (const auto& p : prompts()) {
@@ -160,6 +161,8 @@ TEST(LlamaBackend, SeededSamplingIsReproducible) {
   const auto a = four.generate(reqs);
   const auto b = four.generate(reqs);
   expect_same_tokens(a, b, "sampled parallel 4 rerun");
+  LlamaBackend one(options(1));
+  expect_same_tokens(a, one.generate(reqs), "sampled parallel 4 vs 1");
   // Another base seed gives another sample somewhere.
   auto o = options(4);
   o.base_seed = 99;

@@ -161,6 +161,33 @@ TEST(MemoryPlan, BadSettingsAreConfigErrors) {
   EXPECT_THROW(plan_memory(l, c, 0, 0, {}, {}), ConfigError);
   EXPECT_THROW(parse_kv_type("q4"), ConfigError);
   EXPECT_EQ(parse_kv_type("q8_0"), KvType::kQ8_0);
+  EXPECT_THROW(parse_flash_attn("yes"), ConfigError);
+  EXPECT_EQ(parse_flash_attn("off"), FlashAttn::kOff);
+  EXPECT_STREQ(flash_attn_name(parse_flash_attn("auto")), "auto");
+  c = ContextOptions{};
+  c.kv_type = KvType::kQ8_0;
+  c.flash_attn = FlashAttn::kOff;  // a quantised V cache needs flash attention
+  EXPECT_THROW(c.validate(), ConfigError);
+}
+
+// Auto flash attention: off on the CPU (batch-invariant kernels), on with GPU layers, forced on by
+// a q8_0 cache; without it the plan adds the f32 KQ scores and their softmax per layer step.
+TEST(MemoryPlan, FlashAttentionAutoResolvesAndSizesTheKqScores) {
+  const GgufLayout l = synthetic();
+  ContextOptions c;
+  c.n_ctx = 4096;
+  c.n_ubatch = 512;
+  const MemoryPlan cpu_auto = plan_memory(l, c, 0, 0, {}, {});
+  EXPECT_FALSE(cpu_auto.flash_attn);
+  EXPECT_TRUE(plan_memory(l, c, 5, 0, one_gpu(100 * kGiB), {}).flash_attn);
+  c.flash_attn = FlashAttn::kOn;
+  const MemoryPlan cpu_on = plan_memory(l, c, 0, 0, {}, {});
+  EXPECT_TRUE(cpu_on.flash_attn);
+  EXPECT_EQ(cpu_auto.devices[0].compute_bytes - cpu_on.devices[0].compute_bytes,
+            2ull * 4 * 512 * 8 * 4096);
+  c.flash_attn = FlashAttn::kAuto;
+  c.kv_type = KvType::kQ8_0;
+  EXPECT_TRUE(plan_memory(l, c, 0, 0, {}, {}).flash_attn);
 }
 
 TEST(ByteSize, ParsesBinaryAndDecimalUnits) {
