@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "ksparse/core/error.h"
 #include "ksparse/llm/chat_format.h"
+#include "ksparse/llm/http_backend.h"
 #include "ksparse/llm/llama_backend.h"
 #include "ksparse/llm/memory_plan.h"
 #include "ksparse/llm/model.h"
@@ -301,7 +302,32 @@ struct GenerateOptions {
   std::string json_schema_file;    // JSON schema file -> grammar / response_format
   std::string grammar_file;        // GBNF file (start rule "root")
   bool sampling_flags_given = false;  // --temp/--top-k/--top-p/--min-p on the command line
+  std::string backend = "llama";  // llama | http
+  llm::HttpBackendOptions http;   // --backend http: --url, --api-model, --api-key-env, ...
+  std::string dialect = "llama-server";
 };
+
+void add_http_flags(CLI::App* cmd, GenerateOptions& g) {
+  cmd->add_option("--backend", g.backend, "llama (in process, needs --model) | http")
+      ->capture_default_str();
+  cmd->add_option("--url", g.http.base_url,
+                  "http: server root or its /v1 prefix, e.g. http://127.0.0.1:8080");
+  cmd->add_option("--api-model", g.http.model, "http: the request's \"model\" field");
+  cmd->add_option("--api-key-env", g.http.api_key_env,
+                  "http: environment variable holding the API key (sent as a Bearer token)");
+  cmd->add_option("--dialect", g.dialect,
+                  "http: llama-server (sends top_k/min_p/grammar) | openai (OpenAI fields only)")
+      ->capture_default_str();
+  cmd->add_option("--concurrency", g.http.concurrency, "http: requests in flight at once")
+      ->capture_default_str();
+  cmd->add_option("--timeout-s", g.http.request_timeout_s, "http: seconds per attempt")
+      ->capture_default_str();
+  cmd->add_option("--connect-timeout-s", g.http.connect_timeout_s, "http: seconds to connect")
+      ->capture_default_str();
+  cmd->add_option("--retries", g.http.max_retries,
+                  "http: retries on connection errors, timeouts, 408/429/5xx, malformed bodies")
+      ->capture_default_str();
+}
 
 // One prompt per line, or JSONL objects with a "prompt" string. Empty lines are skipped.
 std::vector<std::string> read_prompts(const std::string& path) {
@@ -380,10 +406,12 @@ void apply_family_sampling(const GenerateOptions& opt, llm::ChatFamily family,
 }
 
 void run_generate(const GenerateOptions& opt) {
-  llm::LlamaBackendOptions o = to_backend_options(opt.flags);
-  o.base_seed = opt.seed;
-  o.on_progress = print_progress;
-  o.chat = chat_options(opt);
+  if (opt.backend != "llama" && opt.backend != "http") {
+    throw ConfigError(fmt::format("--backend: '{}' (expected llama or http)", opt.backend));
+  }
+  const bool http = opt.backend == "http";
+  if (http && opt.http.base_url.empty()) throw ConfigError("--backend http needs --url");
+  if (!http && opt.flags.model.empty()) throw ConfigError("--backend llama needs --model");
   const auto prompts = read_prompts(opt.prompt_file);
   if (!opt.grammar_file.empty() && !opt.json_schema_file.empty()) {
     throw ConfigError("--grammar and --json-schema: give at most one");
@@ -420,16 +448,38 @@ void run_generate(const GenerateOptions& opt) {
           e.what()));
     }
   }
-  llm::LlamaBackend backend(o);
-  apply_family_sampling(opt, backend.chat_family(), reqs);
-  spdlog::info("llm generate: {} prompts, parallel {}, {} tokens per sequence, {} GPU layers",
-               reqs.size(), o.context.n_parallel, backend.n_ctx_seq(), backend.plan().n_gpu_layers);
+  // Results that arrived are printed even when other requests failed for good (http); the
+  // failures are raised after them.
+  llm::HttpPartialResult partial;
   const auto t0 = std::chrono::steady_clock::now();
-  const auto results = backend.generate(reqs);
+  if (http) {
+    llm::HttpBackendOptions ho = opt.http;
+    ho.dialect = llm::parse_http_dialect(opt.dialect, "--dialect");
+    ho.base_seed = opt.seed;
+    ho.on_progress = print_progress;
+    llm::HttpBackend backend(ho);
+    spdlog::info("llm generate: {} prompts to {} ({}), {} in flight", reqs.size(),
+                 backend.completions_url(), llm::http_dialect_name(ho.dialect), ho.concurrency);
+    partial = backend.generate_partial(reqs);
+  } else {
+    llm::LlamaBackendOptions o = to_backend_options(opt.flags);
+    o.base_seed = opt.seed;
+    o.on_progress = print_progress;
+    o.chat = chat_options(opt);
+    llm::LlamaBackend backend(o);
+    apply_family_sampling(opt, backend.chat_family(), reqs);
+    spdlog::info("llm generate: {} prompts, parallel {}, {} tokens per sequence, {} GPU layers",
+                 reqs.size(), o.context.n_parallel, backend.n_ctx_seq(),
+                 backend.plan().n_gpu_layers);
+    for (auto& r : backend.generate(reqs)) partial.results.emplace_back(std::move(r));
+  }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   uint64_t n_prompt = 0, n_gen = 0;
-  for (size_t i = 0; i < results.size(); ++i) {
-    const auto& r = results[i];
+  size_t n_done = 0;
+  for (size_t i = 0; i < partial.results.size(); ++i) {
+    if (!partial.results[i]) continue;
+    ++n_done;
+    const auto& r = *partial.results[i];
     n_prompt += static_cast<uint64_t>(r.prompt_tokens);
     n_gen += static_cast<uint64_t>(r.generated_tokens);
     if (opt.json) {
@@ -451,7 +501,9 @@ void run_generate(const GenerateOptions& opt) {
   spdlog::info(
       "llm generate: {} prompts in {:.2f}s: {} prompt + {} generated tokens, {:.1f} gen "
       "tok/s, {:.1f} total tok/s",
-      results.size(), wall, n_prompt, n_gen, n_gen / wall, (n_prompt + n_gen) / wall);
+      n_done, wall, n_prompt, n_gen, n_gen / wall, (n_prompt + n_gen) / wall);
+  std::fflush(stdout);
+  if (!partial.ok()) throw llm::HttpGenerationError(std::move(partial));
 }
 
 // --------------------------------------------------------------------------------------- bench
@@ -577,6 +629,8 @@ void add_llm_commands(CLI::App& app) {
   auto gen = std::make_shared<GenerateOptions>();
   auto* gen_cmd = llm_cmd->add_subcommand("generate", "Complete prompts with parallel sequences");
   add_llm_flags(gen_cmd, gen->flags, 8);
+  gen_cmd->get_option("--model")->required(false);
+  add_http_flags(gen_cmd, *gen);
   gen_cmd
       ->add_option("--prompt-file,-f", gen->prompt_file,
                    "one prompt per line, or JSONL with {\"prompt\": ...}")
