@@ -71,8 +71,10 @@ void print_build_summary(const synonyms::BuildOptions& opts, const synonyms::Bui
                 s.discovery_pairs, s.discovery_seconds);
   }
   if (!s.verifier.empty()) {
-    std::printf("verified: %zu candidates, %zu rejected, %.1f s (%.2f pairs/s) by %s\n",
-                s.candidates_verified, s.candidates_rejected, s.verify_seconds,
+    std::printf("verified: %zu candidates (%zu skipped by --verify-max), %zu rejected, %.1f s "
+                "(%.2f pairs/s) by %s\n",
+                s.candidates_verified, s.candidates_unverified, s.candidates_rejected,
+                s.verify_seconds,
                 s.verify_seconds > 0 ? static_cast<double>(s.candidates_verified) / s.verify_seconds
                                      : 0.0,
                 s.verifier.c_str());
@@ -186,6 +188,9 @@ void add_synonyms_commands(CLI::App& app) {
                 "P(yes) an LLM verdict needs for a pair to enter")
       ->capture_default_str();
   b->add_option("--verify-batch", opts->verify_batch, "pairs per batched verification call")
+      ->capture_default_str();
+  b->add_option("--verify-max", opts->verify_max,
+                "verify at most this many candidates (an even sample; the rest are dropped; 0: all)")
       ->capture_default_str();
   b->add_option("--reason-tokens", mo->verifier.reason_tokens,
                 "tokens of the reason generated for accepted pairs (0: none)")

@@ -74,6 +74,7 @@ nlohmann::json BuildOptions::to_json() const {
           {"embed_max_ko", embed_max_ko},
           {"embed_max_en", embed_max_en},
           {"min_embedding_cosine", min_embedding_cosine},
+          {"verify_max", verify_max},
           {"discover_max_terms", discover_max_terms},
           {"discover_trend_top", discover_trend_top}};
 }
@@ -101,6 +102,7 @@ nlohmann::json BuildStats::to_json() const {
           {"discovery_seconds", discovery_seconds},
           {"candidates_verified", candidates_verified},
           {"candidates_rejected", candidates_rejected},
+          {"candidates_unverified", candidates_unverified},
           {"verify_seconds", verify_seconds},
           {"verify_pairs_per_s",
            verify_seconds > 0.0 ? static_cast<double>(candidates_verified) / verify_seconds : 0.0},
@@ -347,7 +349,15 @@ BuildResult build_dictionary(const BuildOptions& options, const BuildStages& sta
       batch.clear();
       batch_entries.clear();
     };
-    for (const Entry* e : all) {
+    // A verification budget takes an even stride through the (ko, en)-sorted candidates, so every
+    // source keeps its share; the candidates skipped are dropped like rejected ones.
+    const std::size_t stride =
+        options.verify_max == 0 || all.size() <= options.verify_max
+            ? 1
+            : (all.size() + options.verify_max - 1) / options.verify_max;
+    stats.candidates_unverified = all.size() - (all.size() + stride - 1) / stride;
+    for (std::size_t k = 0; k < all.size(); k += stride) {
+      const Entry* e = all[k];
       const Provenance& best = *std::max_element(
           e->provenance.begin(), e->provenance.end(),
           [](const Provenance& a, const Provenance& b) { return a.score < b.score; });

@@ -58,6 +58,9 @@ struct BuildOptions {
   double min_pattern_score = 0.3;
   double verify_threshold = 0.8;   // verdicts need accepted && confidence >= this
   std::size_t verify_batch = 256;  // pairs per verify() call (one batched generate each)
+  // Verification budget: at most this many candidates are verified, an even stride through the
+  // (ko, en)-sorted candidates; the others are dropped (0 = verify all).
+  std::size_t verify_max = 0;
   // Embedding stage (runs when BuildStages::embed is set). Korean side: the most frequent corpus
   // words (>= min_term_count occurrences) with no seed entry and no candidate yet; English side:
   // single-word (letters only, >= 3) English vocabulary terms, most frequent first.
@@ -98,6 +101,7 @@ struct BuildStats {
   double discovery_seconds = 0.0;
   std::size_t candidates_verified = 0;
   std::size_t candidates_rejected = 0;
+  std::size_t candidates_unverified = 0;  // skipped by verify_max (dropped)
   double verify_seconds = 0.0;  // wall time inside verify() calls
   std::string verifier;         // name, or "" without one
   double seconds = 0.0;

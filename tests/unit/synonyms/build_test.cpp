@@ -244,6 +244,26 @@ TEST(Build, EmbeddingOnlyKeepsTheBestNeighbourAboveTheCosineAndNoDiscoveries) {
   EXPECT_TRUE(r.verified.empty());
 }
 
+TEST(Build, VerifyMaxVerifiesAnEvenSampleAndDropsTheRest) {
+  test::TempDir dir;
+  BuildOptions o;
+  o.corpora = {write_corpus(dir)};
+  o.min_loanword_probability = 0.0;
+  ListVerifier all_yes({"caucus", "server", "network", "computer", "eu"});
+  const BuildResult full = build_dictionary(o, &all_yes);
+  const std::size_t n = full.stats.candidates_verified;
+  ASSERT_GE(n, 4u);
+  o.verify_max = 2;
+  ListVerifier v({"caucus", "server", "network", "computer", "eu"});
+  const BuildResult r = build_dictionary(o, &v);
+  EXPECT_LE(r.stats.candidates_verified, 2u);
+  EXPECT_GE(r.stats.candidates_verified, 1u);
+  EXPECT_EQ(r.stats.candidates_verified + r.stats.candidates_unverified, n);
+  EXPECT_EQ(r.dictionary.size(), r.stats.candidates_verified - r.stats.candidates_rejected);
+  // The sample is spread over the sorted candidates: the first one is always in it.
+  EXPECT_EQ(r.verified.front().pair.ko, full.verified.front().pair.ko);
+}
+
 TEST(Build, OptionsValidated) {
   BuildOptions o;
   EXPECT_THROW(build_dictionary(o), ConfigError);  // no inputs
