@@ -509,7 +509,8 @@ StageSpec report_stage() {
 
     std::ofstream html(ctx.out_dir() / "report.html", std::ios::binary);
     html << "<!DOCTYPE html>\n<html lang=\"ko\"><head><meta charset=\"utf-8\"><title>" << esc(title)
-         << "</title>\n<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;"
+         << "</title>\n<style>body{font-family:\"Noto Sans CJK KR\",\"Noto Sans KR\",\"Apple SD "
+            "Gothic Neo\",\"Malgun Gothic\",sans-serif;max-width:1000px;margin:2em auto;"
             "color:#222}table{border-collapse:collapse;margin:0.5em 0 1.5em}td,th{border:1px "
             "solid #ccc;padding:3px 8px;font-size:13px;text-align:left;vertical-align:top}"
             "th{background:#f3f3f3}figure{margin:1em 0}figcaption{font-size:12px;color:#555}"

@@ -30,19 +30,20 @@
 
 namespace ksparse::pipeline {
 
-// data/: corpus.jsonl, queries.jsonl, qrels/{train,test}.tsv (KorQuAD split by article),
+// data/: korquad/{corpus.jsonl, queries.jsonl, qrels/{train,test}.tsv} (KorQuAD split by article),
 //        test_queries.jsonl (queries with test qrels), train_triples.jsonl (real train pairs),
-//        news/corpus.jsonl (when `news` is set)
+//        train_corpus.jsonl (passages of train articles), news/corpus.jsonl (when `news` is set)
 StageSpec data_stage();
 // bm25/: index/ (index dir), run.trec (test queries), metrics.json ({mean: {metric: v}, n}),
 //        per_query.json ({metric: {qid: v}})
 StageSpec bm25_stage();
-// synth/: triples.jsonl, funnel.json, rejections.jsonl, generation.json (stats);
-//         work dir holds cache.sqlite (resumable)
+// synth/: queries/{triples.jsonl, funnel.json, rejections.jsonl}; the work dir
+//         OUT/.work/synth/cache.sqlite holds the generation cache (a killed run resumes from it)
 StageSpec synth_stage();
 // trends/: trends.json (synonyms::TrendReport)
 StageSpec trends_stage();
-// synonyms/: the synonyms::save_build layout (synonyms.json, synonyms.txt, ...) + eval.json
+// synonyms/: dict/ (the synonyms::save_build layout: synonyms.json, synonyms.txt, ...), eval.json,
+//            held_out_gold.tsv
 StageSpec synonyms_stage();
 // expansion/: run.trec, metrics.json, per_query.json, expanded_queries.jsonl
 StageSpec expansion_stage();
