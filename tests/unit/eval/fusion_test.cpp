@@ -7,18 +7,18 @@
 namespace ksparse {
 namespace {
 
-Run run_of(std::initializer_list<std::pair<const char*, double>> docs) {
-  Run r;
+ksparse::Run run_of(std::initializer_list<std::pair<const char*, double>> docs) {
+  ksparse::Run r;
   for (const auto& [id, s] : docs) r["q"].push_back({id, s});
   return r;
 }
 
 TEST(FusionTest, RrfSumsReciprocalRanksWithOffset) {
-  const Run a = run_of({{"d1", 3.0}, {"d2", 2.0}, {"d3", 1.0}});
-  const Run b = run_of({{"d3", 0.9}, {"d1", 0.5}});
+  const ksparse::Run a = run_of({{"d1", 3.0}, {"d2", 2.0}, {"d3", 1.0}});
+  const ksparse::Run b = run_of({{"d3", 0.9}, {"d1", 0.5}});
   FusionOptions o;
   o.rrf_k = 60;
-  const Run f = fuse_runs({a, b}, o);
+  const ksparse::Run f = fuse_runs({a, b}, o);
   ASSERT_EQ(f.at("q").size(), 3u);
   // d1: 1/61 + 1/62; d3: 1/63 + 1/61; d2: 1/62.
   EXPECT_EQ(f.at("q")[0].doc_id, "d1");
@@ -30,12 +30,12 @@ TEST(FusionTest, RrfSumsReciprocalRanksWithOffset) {
 }
 
 TEST(FusionTest, LinearMinMaxNormalisesEachRunPerQuery) {
-  const Run a = run_of({{"d1", 10.0}, {"d2", 6.0}, {"d3", 2.0}});  // norm 1, 0.5, 0
-  const Run b = run_of({{"d3", 0.4}, {"d2", 0.2}, {"d4", 0.0}});   // norm 1, 0.5, 0
+  const ksparse::Run a = run_of({{"d1", 10.0}, {"d2", 6.0}, {"d3", 2.0}});  // norm 1, 0.5, 0
+  const ksparse::Run b = run_of({{"d3", 0.4}, {"d2", 0.2}, {"d4", 0.0}});   // norm 1, 0.5, 0
   FusionOptions o;
   o.method = FusionMethod::kLinear;
   o.weights = {0.25, 0.75};
-  const Run f = fuse_runs({a, b}, o);
+  const ksparse::Run f = fuse_runs({a, b}, o);
   const auto& docs = f.at("q");
   ASSERT_EQ(docs.size(), 4u);
   EXPECT_EQ(docs[0].doc_id, "d3");  // 0 * .25 + 1 * .75
@@ -49,13 +49,13 @@ TEST(FusionTest, LinearMinMaxNormalisesEachRunPerQuery) {
 }
 
 TEST(FusionTest, EqualScoresNormaliseToOneAndDepthCutsRuns) {
-  const Run a = run_of({{"d1", 5.0}, {"d2", 5.0}});
-  const Run b = run_of({{"d2", 3.0}, {"d1", 2.0}, {"d9", 1.0}});
+  const ksparse::Run a = run_of({{"d1", 5.0}, {"d2", 5.0}});
+  const ksparse::Run b = run_of({{"d2", 3.0}, {"d1", 2.0}, {"d9", 1.0}});
   FusionOptions o;
   o.method = FusionMethod::kLinear;
   o.depth = 2;  // d9 is beyond the depth of b
   o.k = 10;
-  const Run f = fuse_runs({a, b}, o);
+  const ksparse::Run f = fuse_runs({a, b}, o);
   const auto& docs = f.at("q");
   ASSERT_EQ(docs.size(), 2u);
   EXPECT_EQ(docs[0].doc_id, "d2");
@@ -64,19 +64,19 @@ TEST(FusionTest, EqualScoresNormaliseToOneAndDepthCutsRuns) {
 }
 
 TEST(FusionTest, QueriesOfEitherRunAreKeptAndKCuts) {
-  Run a = run_of({{"d1", 1.0}, {"d2", 0.5}});
-  Run b;
+  ksparse::Run a = run_of({{"d1", 1.0}, {"d2", 0.5}});
+  ksparse::Run b;
   b["other"].push_back({"x", 1.0});
   FusionOptions o;
   o.k = 1;
-  const Run f = fuse_runs({a, b}, o);
+  const ksparse::Run f = fuse_runs({a, b}, o);
   ASSERT_EQ(f.size(), 2u);
   EXPECT_EQ(f.at("q").size(), 1u);
   EXPECT_EQ(f.at("other")[0].doc_id, "x");
 }
 
 TEST(FusionTest, RejectsBadOptions) {
-  const Run a = run_of({{"d1", 1.0}});
+  const ksparse::Run a = run_of({{"d1", 1.0}});
   FusionOptions o;
   o.weights = {1.0};
   EXPECT_THROW(fuse_runs({a, a}, o), ConfigError);
