@@ -62,6 +62,15 @@ void add_run_commands(CLI::App& app) {
                   "Run only this stage (its inputs must have finished before)");
   cmd->add_flag("--force", opt->run.force, "Rerun the selected stages even when up to date");
   cmd->add_flag("--json", opt->json, "Print the run summary as JSON");
+  // The stages of this build, in run order, with what each does.
+  pipeline::Pipeline p;
+  pipeline::register_workflow(p);
+  std::string footer = "Stages (config section = stage name; shared tables: [llm], [train], [sparse]):";
+  for (const auto& s : p.stages()) {
+    footer += "\n  " + s.name + std::string(s.name.size() < 12 ? 12 - s.name.size() : 1, ' ') +
+              s.description;
+  }
+  cmd->footer(footer);
   cmd->callback([opt] { run_pipeline(*opt); });
 }
 

@@ -17,6 +17,7 @@
 #include "ksparse/core/io.h"
 #include "ksparse/core/manifest.h"
 #include "ksparse/core/progress.h"
+#include "ksparse/encoder/opensearch_export.h"
 #include "ksparse/encoder/sparse_encoder.h"
 #include "ksparse/encoder/sparse_index.h"
 #include "ksparse/encoder/trainer.h"
@@ -84,117 +85,17 @@ void run_encode(EncodeCommandOptions opt) {
 
 struct ExportCommandOptions {
   fs::path model, corpus, out;
-  std::string index_name = "ksparse-neural-sparse";
-  std::string field = "passage_embedding";
-  SparseIndexOptions index;
-  std::string example_query;  // empty: the first document's title or text prefix
+  OpenSearchExportOptions exp;
   int threads = 0;
 };
 
-// OpenSearch rank_features cannot take feature names with '.', which it reads as object paths.
-bool feature_name_ok(const std::string& token) {
-  return !token.empty() && token.find('.') == std::string::npos;
-}
-
-json weights_object(const SparseEncoder& enc, const SparseVector& v, std::size_t& dropped) {
-  json obj = json::object();
-  for (const auto& [token, w] : enc.term_weights(v)) {
-    if (!(w > 0.0f)) continue;
-    if (!feature_name_ok(token)) {
-      ++dropped;
-      continue;
-    }
-    obj[token] = w;
-  }
-  return obj;
-}
-
 void run_export(ExportCommandOptions opt) {
-  opt.index.validate();
   set_threads(opt.threads);
-  const SparseEncoder enc = SparseEncoder::load(opt.model);
-  fs::create_directories(opt.out);
-  enc.save(opt.out / "model");
-  // Bulk NDJSON: an action line then the document, for POST _bulk.
-  const fs::path bulk = opt.out / "bulk.jsonl";
-  JsonlWriter writer(bulk);
-  CorpusReader reader(opt.corpus);
-  std::vector<Document> chunk;
-  std::size_t dropped = 0, docs = 0;
-  std::uint64_t features = 0;
-  Document doc;
-  DocumentEncodeOptions eo = opt.index.encode;
-  eo.show_progress = false;
-  Progress progress("exporting", 0);
-  auto flush = [&] {
-    if (chunk.empty()) return;
-    std::vector<std::string> texts;
-    for (const Document& d : chunk) texts.push_back(sparse_index_text(d, opt.index.index_title));
-    const auto vecs = enc.encode_documents(texts, eo);
-    for (std::size_t i = 0; i < chunk.size(); ++i) {
-      writer.write(json{{"index", {{"_index", opt.index_name}, {"_id", chunk[i].id}}}});
-      json body = {{"title", chunk[i].title}, {"text", chunk[i].text}};
-      body[opt.field] = weights_object(enc, vecs[i], dropped);
-      features += body[opt.field].size();
-      writer.write(body);
-    }
-    docs += chunk.size();
-    progress.advance(chunk.size());
-    chunk.clear();
-  };
-  while (reader.next(doc)) {
-    if (opt.example_query.empty())
-      opt.example_query = doc.title.empty() ? doc.text.substr(0, 60) : doc.title;
-    chunk.push_back(std::move(doc));
-    if (chunk.size() >= opt.index.chunk) flush();
-  }
-  flush();
-  progress.finish();
-  writer.close();
-
-  const json mapping = {
-      {"settings", {{"index", {{"number_of_shards", 1}, {"number_of_replicas", 0}}}}},
-      {"mappings",
-       {{"properties",
-         {{"title", {{"type", "text"}}},
-          {"text", {{"type", "text"}}},
-          {opt.field, {{"type", "rank_features"}}}}}}}};
-  std::ofstream(opt.out / "mapping.json") << mapping.dump(2) << '\n';
-  std::size_t q_dropped = 0;
-  const json tokens = weights_object(enc, enc.query_weights(opt.example_query), q_dropped);
-  const json query = {
-      {"_source", {{"excludes", json::array({opt.field})}}},
-      {"query", {{"neural_sparse", {{opt.field, {{"query_tokens", tokens}}}}}}}};
-  std::ofstream(opt.out / "query_example.json") << query.dump(2) << '\n';
-  std::ofstream readme(opt.out / "README.md");
-  readme << "# OpenSearch export of " << fs::absolute(opt.model).string() << "\n\n"
-         << "```sh\n"
-         << "curl -XPUT localhost:9200/" << opt.index_name
-         << " -H 'Content-Type: application/json' -d @mapping.json\n"
-         << "curl -XPOST localhost:9200/_bulk -H 'Content-Type: application/x-ndjson' "
-            "--data-binary @bulk.jsonl\n"
-         << "curl -XPOST localhost:9200/" << opt.index_name
-         << "/_search -H 'Content-Type: application/json' -d @query_example.json\n"
-         << "```\n\n"
-         << "`model/` is the Hugging Face folder (config.json, model.safetensors, tokenizer files, "
-            "idf.json) for OpenSearch's sparse encoding / tokenizer model registration. "
-            "query_example.json holds the query `"
-         << opt.example_query << "` as `query_tokens` (IDF weights in doc-only mode).\n"
-         << "Tokens containing '.' are left out of rank_features (OpenSearch reads dots as object "
-            "paths): "
-         << dropped << " document features dropped.\n";
-  Manifest m = make_manifest("opensearch_export", {{"index_name", opt.index_name},
-                                                   {"field", opt.field},
-                                                   {"encode", opt.index.to_json()},
-                                                   {"model", fs::absolute(opt.model).string()}});
-  m.inputs.push_back(describe_file(opt.corpus));
-  for (const char* f : {"bulk.jsonl", "mapping.json", "query_example.json"})
-    m.outputs.push_back(describe_file(opt.out / f, opt.out));
-  m.stats = {{"documents", docs}, {"features", features}, {"dropped_dot_features", dropped}};
-  write_manifest(opt.out, m);
+  opt.exp.show_progress = true;
+  const OpenSearchExportResult r = export_opensearch(opt.model, opt.corpus, opt.out, opt.exp);
   spdlog::info("exported {} documents ({:.1f} features/doc, {} features with '.' dropped) to {}",
-               docs, docs ? static_cast<double>(features) / docs : 0.0, dropped,
-               opt.out.string());
+               r.documents, r.documents ? static_cast<double>(r.features) / r.documents : 0.0,
+               r.dropped_dot_features, opt.out.string());
 }
 
 }  // namespace
@@ -260,16 +161,16 @@ void add_train_commands(CLI::App& app) {
   exp->add_option("--model", xopt->model, "model directory")->required();
   exp->add_option("--corpus", xopt->corpus, "BEIR corpus.jsonl")->required();
   exp->add_option("--out", xopt->out, "export directory")->required();
-  exp->add_option("--index-name", xopt->index_name, "OpenSearch index name")
+  exp->add_option("--index-name", xopt->exp.index_name, "OpenSearch index name")
       ->capture_default_str();
-  exp->add_option("--field", xopt->field, "rank_features field name")->capture_default_str();
-  exp->add_option("--top-k", xopt->index.encode.top_k, "keep the k largest weights; 0 = all")
+  exp->add_option("--field", xopt->exp.field, "rank_features field name")->capture_default_str();
+  exp->add_option("--top-k", xopt->exp.index.encode.top_k, "keep the k largest weights; 0 = all")
       ->capture_default_str();
-  exp->add_option("--threshold", xopt->index.encode.threshold, "drop weights <= threshold")
+  exp->add_option("--threshold", xopt->exp.index.encode.threshold, "drop weights <= threshold")
       ->capture_default_str();
-  exp->add_option("--query", xopt->example_query,
+  exp->add_option("--query", xopt->exp.example_query,
                   "query text for query_example.json (default: the first document's title)");
-  exp->add_flag("!--no-title", xopt->index.index_title, "encode the text field only");
+  exp->add_flag("!--no-title", xopt->exp.index.index_title, "encode the text field only");
   exp->add_option("--threads", xopt->threads, "torch threads; 0 = all cores")
       ->capture_default_str();
   exp->callback([xopt] { run_export(*xopt); });

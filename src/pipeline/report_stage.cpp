@@ -205,6 +205,65 @@ std::string svg_histogram(const std::vector<std::string>& names,
   return s.str();
 }
 
+// Line chart: one polyline per series of (x, y) points, shared axes.
+std::string svg_lines(const std::vector<std::string>& names,
+                      const std::vector<std::vector<std::pair<double, double>>>& series,
+                      const std::string& xlabel, const std::string& ylabel) {
+  double minx = 0, maxx = 1, miny = 0, maxy = 1;
+  bool any = false;
+  for (const auto& pts : series) {
+    for (const auto& [x, y] : pts) {
+      if (!any) {
+        minx = maxx = x;
+        miny = maxy = y;
+        any = true;
+      }
+      minx = std::min(minx, x);
+      maxx = std::max(maxx, x);
+      miny = std::min(miny, y);
+      maxy = std::max(maxy, y);
+    }
+  }
+  if (maxx <= minx) maxx = minx + 1;
+  if (maxy <= miny) maxy = miny + 1;
+  miny = std::min(miny, 0.0);
+  const int plot_w = 600, plot_h = 200, left = 50, top = 10, bottom = 40;
+  auto px = [&](double x) { return left + plot_w * (x - minx) / (maxx - minx); };
+  auto py = [&](double y) { return top + plot_h - plot_h * (y - miny) / (maxy - miny); };
+  std::ostringstream s;
+  s << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << left + plot_w + 20
+    << "\" height=\"" << top + plot_h + bottom + 20 * static_cast<int>(names.size())
+    << "\" role=\"img\">";
+  for (int t = 0; t <= 4; ++t) {
+    const double v = miny + (maxy - miny) * t / 4.0;
+    s << "<line x1=\"" << left << "\" x2=\"" << left + plot_w << "\" y1=\"" << fmt(py(v), 1)
+      << "\" y2=\"" << fmt(py(v), 1) << "\" stroke=\"#ddd\"/><text x=\"" << left - 4
+      << "\" y=\"" << fmt(py(v) + 4, 1) << "\" font-size=\"11\" text-anchor=\"end\">"
+      << fmt(v, 2) << "</text>";
+  }
+  for (int t = 0; t <= 4; ++t) {
+    const double v = minx + (maxx - minx) * t / 4.0;
+    s << "<text x=\"" << fmt(px(v), 1) << "\" y=\"" << top + plot_h + 14
+      << "\" font-size=\"11\" text-anchor=\"middle\">" << fmt(v, 0) << "</text>";
+  }
+  s << "<text x=\"" << left + plot_w / 2 << "\" y=\"" << top + plot_h + 30
+    << "\" font-size=\"12\" text-anchor=\"middle\">" << esc(xlabel) << " / " << esc(ylabel)
+    << "</text>";
+  for (std::size_t k = 0; k < series.size(); ++k) {
+    s << "<polyline fill=\"none\" stroke-width=\"2\" stroke=\"" << kColors[k % 6]
+      << "\" points=\"";
+    for (const auto& [x, y] : series[k]) s << fmt(px(x), 1) << "," << fmt(py(y), 1) << " ";
+    s << "\"/>";
+    const int y = top + plot_h + bottom + 14 + static_cast<int>(k) * 20;
+    s << "<rect x=\"" << left << "\" y=\"" << y - 10 << "\" width=\"12\" height=\"12\" fill=\""
+      << kColors[k % 6] << "\"/><text x=\"" << left + 18 << "\" y=\"" << y
+      << "\" font-size=\"12\">" << esc(names[k]) << " (" << series[k].size()
+      << " points)</text>";
+  }
+  s << "</svg>";
+  return s.str();
+}
+
 struct Report {
   std::ostringstream html, md;
   void section(const std::string& title) {
@@ -302,8 +361,22 @@ void ablation_section(Report& r, const StageContext& ctx) {
            std::to_string(a["comparisons"][0]["n"].get<std::size_t>()) + " queries:");
     r.table({"comparison", "metric", "mean A", "mean B", "B - A", "test", "p"}, crow);
   }
-  r.para("Runs and qrels: " + a["qrels"].get<std::string>() +
-         "; every number above is `ksparse eval` of the listed run.trec files.");
+  if (a.contains("not_run") && !a["not_run"].empty()) {
+    std::vector<std::vector<std::string>> nrow;
+    for (const auto& n : a["not_run"]) {
+      nrow.push_back({n["comparison"].get<std::string>(), n["reason"].get<std::string>()});
+    }
+    r.para("Comparisons not run:");
+    r.table({"comparison", "why"}, nrow);
+  }
+  std::vector<std::vector<std::string>> runs;
+  for (const auto& s : a["systems"]) {
+    runs.push_back({s["label"].get<std::string>(), s["run"].get<std::string>()});
+  }
+  r.para("Qrels: " + a["qrels"].get<std::string>() +
+         ". Every number above is `ksparse eval --qrels QRELS --run RUN` of these run files "
+         "(p-values: `ksparse eval --compare`):");
+  r.table({"system", "run"}, runs);
 }
 
 void synth_section(Report& r, const StageContext& ctx) {
@@ -465,11 +538,119 @@ void resources_section(Report& r, const StageContext& ctx) {
   r.figure(svg_hbars(secs, " s", 1), "Wall time per stage (when it last ran)");
   r.figure(svg_hbars(rss, " MiB", 0, "#F58518"), "Peak resident memory per stage");
   r.table({"stage", "seconds", "peak RSS MiB", "ran at", "LLM memory"}, rows);
-  r.section("Training");
-  r.missing(
-      "No training stage in this build of the workflow: the sparse encoder stages (train, "
-      "encode, evaluate, export) are not wired yet, so there are no loss curves and no "
-      "with/without-synthetic comparison.");
+}
+
+// Loss rows and validation points of a model's loss_curve.jsonl.
+void read_curve(const fs::path& path, std::vector<std::pair<double, double>>& loss,
+                std::vector<std::pair<double, double>>& valid) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    const json row = json::parse(line);
+    const double step = row.value("step", 0.0);
+    if (row.contains("loss")) loss.push_back({step, row["loss"].get<double>()});
+    if (row.contains("valid_ndcg@10")) valid.push_back({step, row["valid_ndcg@10"].get<double>()});
+  }
+}
+
+void training_section(Report& r, const StageContext& ctx) {
+  r.section("Sparse encoder training");
+  const std::vector<std::pair<std::string, std::string>> stages = {
+      {"train_real", "real questions only"}, {"train_synth", "real + synthetic"}};
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> names, vnames;
+  std::vector<std::vector<std::pair<double, double>>> losses, valids;
+  json train_cfg;
+  for (const auto& [stage, label] : stages) {
+    auto m = manifest_of(ctx, stage);
+    if (!m) continue;
+    const json& st = (*m)["stats"]["stage"];
+    train_cfg = (*m)["config"]["train"];
+    const json data = st.value("data", json::object());
+    rows.push_back({label, std::to_string(st["steps"].get<std::int64_t>()),
+                    std::to_string(st["train_triples"].get<std::size_t>()),
+                    std::to_string(data.value("synthetic_used", std::size_t{0})) + " / " +
+                        std::to_string(st["synthetic_available"].get<std::size_t>()),
+                    std::to_string(st["valid_queries"].get<std::size_t>()),
+                    fmt(st["final_loss"].get<double>()),
+                    fmt(st["best_valid_ndcg@10"].get<double>()),
+                    std::to_string(st["best_step"].get<std::int64_t>()),
+                    st["resumed_from"].get<std::int64_t>() >= 0
+                        ? "step " + std::to_string(st["resumed_from"].get<std::int64_t>())
+                        : "-",
+                    fmt((*m)["stats"]["timings"]["seconds"].get<double>(), 1)});
+    std::vector<std::pair<double, double>> loss, valid;
+    read_curve(ctx.input(stage) / "model" / "loss_curve.jsonl", loss, valid);
+    names.push_back(label);
+    losses.push_back(std::move(loss));
+    vnames.push_back(label);
+    valids.push_back(std::move(valid));
+  }
+  if (rows.empty()) {
+    return r.missing(workflow_has_encoder()
+                         ? "The training stages (train_real, train_synth) are disabled in this run."
+                         : "This ksparse was built without libtorch (KSPARSE_WITH_TORCH=OFF): no "
+                           "encoder training, evaluation or export.");
+  }
+  if (train_cfg.is_object()) {
+    r.para("Model: BERT " + std::to_string(train_cfg.value("num_layers", 0)) + " layers, hidden " +
+           std::to_string(train_cfg.value("hidden_size", 0)) + ", vocabulary " +
+           std::to_string(train_cfg.value("vocab_size", 0)) + " (" +
+           train_cfg.value("mode", std::string()) + ", lexical prior " +
+           (train_cfg.value("lexical_prior", false) ? "on" : "off") + "); " +
+           std::to_string(train_cfg.value("max_steps", 0)) + " steps of " +
+           std::to_string(train_cfg.value("batch_size", 0)) + " queries, lr " +
+           fmt(train_cfg.value("lr", 0.0), 5) + ", FLOPS " + fmt(train_cfg.value("flops_doc", 0.0), 4) +
+           ", teacher " + train_cfg.value("teacher", std::string()) +
+           ". Both models share every setting; only the training data differ.");
+  }
+  r.table({"model", "steps", "train triples", "synthetic used / available", "validation queries",
+           "final loss", "best valid nDCG@10", "best step", "resumed from", "seconds"},
+          rows);
+  r.figure(svg_lines(names, losses, "step", "training loss"), "Training loss (logged steps)");
+  r.figure(svg_lines(vnames, valids, "step", "validation nDCG@10"),
+           "Validation nDCG@10 (real-only held-out training questions)");
+  std::vector<std::vector<std::string>> erows;
+  for (const std::string stage : {"eval_real", "eval_synth"}) {
+    auto m = manifest_of(ctx, stage);
+    if (!m) continue;
+    const json& st = (*m)["stats"]["stage"];
+    erows.push_back({stage, std::to_string(st["documents"].get<std::size_t>()),
+                     fmt(st["avg_doc_terms"].get<double>(), 1),
+                     fmt(st["avg_query_terms"].get<double>(), 1),
+                     fmt(st["encode_seconds"].get<double>(), 1),
+                     fmt(st["search_seconds"].get<double>(), 2)});
+  }
+  if (!erows.empty()) {
+    r.para("Impact indexes over every passage:");
+    r.table({"stage", "documents", "terms / document", "terms / query", "encode s", "search s"},
+            erows);
+  }
+}
+
+void export_section(Report& r, const StageContext& ctx) {
+  r.section("OpenSearch export");
+  auto m = manifest_of(ctx, "export");
+  if (!m) return r.missing("The export stage is disabled in this run (or not in this build).");
+  const json& st = (*m)["stats"]["stage"];
+  const fs::path dir = fs::absolute(ctx.input("export") / st["dir"].get<std::string>());
+  r.para("Model `" + st["model"].get<std::string>() + "` exported to " + dir.string() + ": " +
+         std::to_string(st["documents"].get<std::size_t>()) + " documents, " +
+         fmt(st["documents"].get<double>() > 0
+                 ? st["features"].get<double>() / st["documents"].get<double>()
+                 : 0.0,
+             1) +
+         " rank_features per document (" + std::to_string(st["dropped_dot_features"].get<std::size_t>()) +
+         " dropped for a '.'), bulk.jsonl " +
+         fmt(st["bulk_bytes"].get<double>() / (1024.0 * 1024.0), 1) + " MiB.");
+  r.table({"file", "what"},
+          {{"model/", "Hugging Face folder (config.json, model.safetensors, tokenizer, idf.json)"},
+           {"bulk.jsonl", "POST _bulk body with rank_features"},
+           {"mapping.json", "index settings and mapping"},
+           {"query_example.json", "neural_sparse query for `" +
+                                      st["example_query"].get<std::string>() + "`"},
+           {"README.md", "curl commands"}});
 }
 
 }  // namespace
@@ -478,7 +659,9 @@ StageSpec report_stage() {
   StageSpec s;
   s.name = "report";
   s.description = "self-contained HTML report + Markdown summary from the artifacts";
-  s.deps = {"data", "bm25", "synth", "trends", "synonyms", "expansion", "ablations"};
+  s.deps = {"data",     "bm25",        "synth",     "trends",    "synonyms",
+            "expansion", "train_real", "train_synth", "eval_real", "eval_synth",
+            "export",    "ablations"};
   s.plan = [](const ConfigTable& t, const ConfigTable&) {
     t.expect_keys({"enabled", "title"});
     StagePlan p;
@@ -505,6 +688,8 @@ StageSpec report_stage() {
     synth_section(r, ctx);
     synonyms_section(r, ctx);
     trends_section(r, ctx);
+    training_section(r, ctx);
+    export_section(r, ctx);
     resources_section(r, ctx);
 
     std::ofstream html(ctx.out_dir() / "report.html", std::ios::binary);

@@ -41,7 +41,16 @@ fs::path tiny_korquad(const fs::path& dir, std::size_t articles, std::size_t par
   return test::write_file(dir / "korquad_tiny.json", j.dump());
 }
 
-std::string tiny_config(const fs::path& dir, int synth_seed) {
+// A tiny encoder (1 layer, hidden 64, ~1k WordPieces): trains in about a second on 2 cores.
+std::string tiny_train(int max_steps) {
+  return "[train]\nvocab_size = 400\nhidden_size = 64\nnum_layers = 1\nnum_heads = 2\n"
+         "intermediate_size = 128\nmax_length = 64\nbatch_size = 4\nmax_steps = " +
+         std::to_string(max_steps) +
+         "\nwarmup_steps = 2\nflops_warmup_steps = 4\neval_every = 4\ncheckpoint_every = 2\n"
+         "log_every = 2\nvalidation_fraction = 0.2\n[sparse]\nk = 20\n";
+}
+
+std::string tiny_config(const fs::path& dir, int synth_seed, int train_steps = 8) {
   const fs::path korquad = tiny_korquad(dir, 6, 2);
   test::write_file(dir / "seed.tsv",
                    "컴퓨터\tcomputer\n데이터\tdata\n네트워크\tnetwork\n프로그램\tprogram\n"
@@ -68,6 +77,7 @@ std::string tiny_config(const fs::path& dir, int synth_seed) {
   cfg += "[trends]\nmin_count = 1\nmin_docs = 1\nmin_g2 = 0.0\n";
   cfg += "[synonyms]\nlexicon = \"" + (dir / "seed.tsv").string() + "\"\n";
   cfg += "[ablations]\ntrials = 200\n";
+  cfg += tiny_train(train_steps);
   return cfg;
 }
 
@@ -87,8 +97,9 @@ std::set<std::string> ran(const std::map<std::string, std::string>& s) {
   return out;
 }
 
-const std::set<std::string> kAllStages = {"data",     "bm25",      "synth",     "trends",
-                                          "synonyms", "expansion", "ablations", "report"};
+const std::set<std::string> kAllStages = {
+    "data",       "bm25",        "synth",     "trends",     "synonyms", "expansion", "train_real",
+    "train_synth", "eval_real",  "eval_synth", "export",    "ablations", "report"};
 
 TEST(RunModel, SecondRunSkipsAndSynthChangeRerunsOnlyDependants) {
   test::TempDir dir;
@@ -99,8 +110,41 @@ TEST(RunModel, SecondRunSkipsAndSynthChangeRerunsOnlyDependants) {
   ASSERT_TRUE(fs::exists(dir / "out/synth/queries/triples.jsonl"));
   const std::string report = test::read_file(dir / "out/report/report.html");
   EXPECT_NE(report.find("Filter funnel"), std::string::npos);
-  EXPECT_NE(test::read_file(dir / "out/report/report.md").find("## Synthetic queries"),
-            std::string::npos);
+  const std::string md = test::read_file(dir / "out/report/report.md");
+  EXPECT_NE(md.find("## Synthetic queries"), std::string::npos);
+  EXPECT_NE(md.find("## Sparse encoder training"), std::string::npos);
+  EXPECT_NE(md.find("## OpenSearch export"), std::string::npos);
+  EXPECT_NE(report.find("<polyline"), std::string::npos);  // loss curves
+  // The ablation table holds both models, both fusions and the with/without-synthetic test.
+  const json abl = json::parse(test::read_file(dir / "out/ablations/ablations.json"));
+  std::set<std::string> systems;
+  for (const auto& s : abl["systems"]) systems.insert(s["name"].get<std::string>());
+  EXPECT_EQ(systems, (std::set<std::string>{"bm25", "expansion", "sparse_real", "sparse_synth",
+                                            "fusion_real", "fusion_synth"}));
+  bool with_vs_without = false;
+  for (const auto& c : abl["comparisons"]) {
+    if (c["a"] == "sparse_real" && c["b"] == "sparse_synth" && c["metric"] == "ndcg@10") {
+      with_vs_without = true;
+      EXPECT_GE(c["p_value"].get<double>(), 0.0);
+      EXPECT_LE(c["p_value"].get<double>(), 1.0);
+      EXPECT_GT(c["n"].get<int>(), 0);
+    }
+  }
+  EXPECT_TRUE(with_vs_without);
+  // The table's numbers are those of the run files (what `ksparse eval` reports).
+  const auto ev = test::run_cli({"eval", "--qrels", (dir / "out/data/korquad/qrels/test.tsv").string(),
+                                 "--run", (dir / "out/eval_synth/run.trec").string(), "--metrics",
+                                 "ndcg@10", "--json"});
+  ASSERT_EQ(ev.exit_code, 0) << ev.err;
+  for (const auto& s : abl["systems"]) {
+    if (s["name"] != "sparse_synth") continue;
+    EXPECT_NEAR(json::parse(ev.out)["ndcg@10"].get<double>(),
+                s["metrics"]["ndcg@10"].get<double>(), 1e-9);
+  }
+  ASSERT_TRUE(fs::exists(dir / "out/export/opensearch/bulk.jsonl"));
+  ASSERT_TRUE(fs::exists(dir / "out/export/opensearch/model/model.safetensors"));
+  ASSERT_TRUE(fs::exists(dir / "out/train_synth/model/loss_curve.jsonl"));
+  EXPECT_FALSE(fs::exists(dir / "out/train_synth/model/checkpoints"));
 
   const auto t0 = std::chrono::steady_clock::now();
   const auto second = statuses(test::run_cli({"run", cfg.string(), "--json"}));
@@ -112,7 +156,11 @@ TEST(RunModel, SecondRunSkipsAndSynthChangeRerunsOnlyDependants) {
   // Only the synthetic-generation settings change: synth and what reads it rerun.
   test::write_file(cfg, tiny_config(dir.path(), 2));
   const auto third = statuses(test::run_cli({"run", cfg.string(), "--json"}));
-  EXPECT_EQ(ran(third), (std::set<std::string>{"synth", "report"}));
+  EXPECT_EQ(ran(third), (std::set<std::string>{"synth", "train_synth", "eval_synth", "export",
+                                                "ablations", "report"}));
+  for (const char* st : {"data", "bm25", "train_real", "eval_real", "synonyms", "expansion"}) {
+    EXPECT_EQ(third.at(st), "skipped") << st;
+  }
 }
 
 TEST(RunModel, KillDuringSynthResumesWithoutRedoingFinishedWork) {
@@ -165,6 +213,70 @@ TEST(RunModel, KillDuringSynthResumesWithoutRedoingFinishedWork) {
   const json m = json::parse(test::read_file(dir / "out/synth/manifest.json"));
   EXPECT_GE(m["stats"]["stage"]["generation"]["cached"].get<int>(), 1);
   EXPECT_TRUE(fs::exists(dir / "out/report/report.html"));
+}
+
+TEST(RunModel, KillDuringTrainingResumesFromTheLastCheckpoint) {
+  test::TempDir dir;
+  // Enough steps that the kill lands mid-training (checkpoints every 2 steps).
+  const fs::path cfg = test::write_file(dir / "tiny.toml", tiny_config(dir.path(), 1, 150));
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string cli = test::cli_path().string();
+    const int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    ::execl(cli.c_str(), cli.c_str(), "run", cfg.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // Wait for a committed checkpoint of train_real (OUT/.work/train_real/run-*/model/checkpoints).
+  auto checkpoint_step = [&]() -> int {
+    const fs::path work = dir / "out/.work/train_real";
+    if (!fs::exists(work)) return -1;
+    for (const auto& e : fs::directory_iterator(work)) {
+      const fs::path latest = e.path() / "model/checkpoints/latest.json";
+      if (e.is_directory() && fs::exists(latest)) {
+        try {
+          return json::parse(test::read_file(latest))["step"].get<int>();
+        } catch (const std::exception&) {
+          return -1;
+        }
+      }
+    }
+    return -1;
+  };
+  bool killed = false;
+  for (int i = 0; i < 6000 && !killed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (checkpoint_step() >= 2) {
+      ::kill(pid, SIGKILL);
+      killed = true;
+    }
+    int status = 0;
+    if (!killed && ::waitpid(pid, &status, WNOHANG) == pid) break;
+  }
+  ASSERT_TRUE(killed) << "the run finished or never reached train_real";
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  const int at_kill = checkpoint_step();
+  ASSERT_GE(at_kill, 2);
+  ASSERT_LT(at_kill, 150) << "training had already finished";
+  EXPECT_FALSE(fs::exists(dir / "out/train_real"));  // no half-written artifact
+  ASSERT_TRUE(fs::exists(dir / "out/synth/manifest.json"));
+
+  const auto resumed = statuses(test::run_cli({"run", cfg.string(), "--json"}));
+  for (const char* st : {"data", "bm25", "synth", "trends", "synonyms", "expansion"}) {
+    EXPECT_EQ(resumed.at(st), "skipped") << st;
+  }
+  EXPECT_EQ(resumed.at("train_real"), "ran");
+  const json m = json::parse(test::read_file(dir / "out/train_real/manifest.json"));
+  const json& st = m["stats"]["stage"];
+  EXPECT_GE(st["resumed_from"].get<int>(), at_kill);  // later checkpoints may land before the kill
+  EXPECT_GE(st["resumed_from"].get<int>(), 2);
+  EXPECT_EQ(st["steps"].get<int>(), 150);
+  EXPECT_TRUE(fs::exists(dir / "out/report/report.html"));
+  EXPECT_NE(test::read_file(dir / "out/report/report.md").find("resumed"), std::string::npos);
 }
 
 }  // namespace
