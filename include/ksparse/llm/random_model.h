@@ -11,8 +11,9 @@
 // Supported architectures are those whose tensors are all standard decoder tensors (token_embd,
 // output, output_norm, blk.N.{attn_norm, attn_q, attn_k, attn_v, attn_output, attn_q_norm,
 // attn_k_norm, attn_{q,k,v}.bias, post_attention_norm, ffn_norm, ffn_gate, ffn_up, ffn_down,
-// post_ffw_norm}): gemma3, llama, qwen2, qwen3 among them. Anything else throws ModelError naming
-// the first tensor without a rule.
+// post_ffw_norm}). Tested with gemma3 (the test GGUF); llama, qwen2 and qwen3 files use only these
+// names too but are untested. Any other tensor (rope_freqs, MoE experts, ...) throws ModelError
+// naming it.
 #pragma once
 
 #include <cstdint>
