@@ -4,9 +4,13 @@
 // that a name-for-name weight copy reproduces `transformers`' logits.
 #include "bert_model.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <sstream>
 #include <vector>
 
@@ -120,6 +124,43 @@ BertConfig BertConfig::from_json(const nlohmann::json& j) {
 }
 
 namespace encoder::detail {
+
+// Counter-based mask: torch::dropout's CPU kernel (libtorch 1.13 without MKL) draws every
+// Bernoulli sample serially from the mt19937 generator: ~0.45 s of a ~4.5 s training step
+// (H 256, 4 layers, 32 x 128 tokens, 2 cores; bench/RESULTS.md). Here one 64-bit draw from the
+// default CPU generator (so torch::manual_seed still fixes every mask) seeds a splitmix64 hash of
+// the element index, and the mask is filled in parallel: each element is kept with probability
+// 1 - p (to 2^-32) and scaled by 1 / (1 - p), as torch::dropout does; the backward is the
+// product's, grad * mask. Other devices and dtypes use torch::dropout.
+torch::Tensor hashed_dropout(const torch::Tensor& x, double p, bool training) {
+  if (!training || p <= 0.0) return x;
+  if (!x.device().is_cpu() || x.scalar_type() != torch::kFloat) return torch::dropout(x, p, true);
+  std::uint64_t seed = 0;
+  {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    seed = at::check_generator<at::CPUGeneratorImpl>(gen)->random64();
+  }
+  auto mask = torch::empty(x.sizes(), torch::TensorOptions().dtype(torch::kFloat));
+  float* m = mask.data_ptr<float>();
+  const std::int64_t n = mask.numel();
+  const auto threshold = static_cast<std::uint32_t>(std::min(p * 4294967296.0, 4294967295.0));
+  const auto scale = static_cast<float>(1.0 / (1.0 - p));
+  // One 64-bit hash gives two 32-bit uniforms: elements 2i and 2i + 1.
+  at::parallel_for(0, (n + 1) / 2, 1 << 14, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t i = begin; i < end; ++i) {
+      std::uint64_t z = seed + static_cast<std::uint64_t>(i) * 0x9e3779b97f4a7c15ULL;
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+      z ^= z >> 31;
+      m[2 * i] = static_cast<std::uint32_t>(z) >= threshold ? scale : 0.0f;
+      if (2 * i + 1 < n)
+        m[2 * i + 1] = static_cast<std::uint32_t>(z >> 32) >= threshold ? scale : 0.0f;
+    }
+  });
+  return x * mask;
+}
+
 namespace {
 
 namespace nn = torch::nn;
@@ -148,7 +189,7 @@ struct EmbeddingsImpl : nn::Module {
     auto positions = torch::arange(t, input_ids.options().dtype(torch::kLong)).unsqueeze(0);
     auto types = torch::zeros_like(input_ids, input_ids.options().dtype(torch::kLong));
     auto x = word_embeddings(input_ids) + token_type_embeddings(types) + position_embeddings(positions);
-    return torch::dropout(layer_norm(x), dropout, is_training());
+    return hashed_dropout(layer_norm(x), dropout, is_training());
   }
 
   nn::Embedding word_embeddings, position_embeddings, token_type_embeddings;
@@ -175,7 +216,7 @@ struct SelfAttentionImpl : nn::Module {
     auto q = split(query(x)), k = split(key(x)), v = split(value(x));
     auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim));
     scores = scores + additive_mask;
-    auto probs = torch::dropout(torch::softmax(scores, -1), dropout, is_training());
+    auto probs = hashed_dropout(torch::softmax(scores, -1), dropout, is_training());
     auto ctx = torch::matmul(probs, v).transpose(1, 2).contiguous();
     return ctx.view({b, t, heads * head_dim});
   }
@@ -194,7 +235,7 @@ struct ResidualOutputImpl : nn::Module {
             "LayerNorm", nn::LayerNorm(nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps)))),
         dropout(c.hidden_dropout_prob) {}
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& residual) {
-    return layer_norm(torch::dropout(dense(x), dropout, is_training()) + residual);
+    return layer_norm(hashed_dropout(dense(x), dropout, is_training()) + residual);
   }
   nn::Linear dense;
   nn::LayerNorm layer_norm;
@@ -336,7 +377,12 @@ torch::Tensor BertForMaskedLMImpl::forward(const torch::Tensor& input_ids,
   x = bert->encoder(x, additive);
   auto& pred = parts_->cls->predictions;
   auto h = pred->transform(x);
-  return torch::matmul(h, bert->embeddings->word_embeddings->weight.t()) + pred->bias;
+  // The [B,T,V] logits are the largest tensor of a training step (V >> H): one addmm writes them
+  // with the bias folded in, instead of a matmul result plus a second [B,T,V] tensor for "+ bias".
+  const auto b = h.size(0), t = h.size(1);
+  auto logits = torch::addmm(pred->bias, h.reshape({b * t, h.size(2)}),
+                             bert->embeddings->word_embeddings->weight.t());
+  return logits.view({b, t, config_.vocab_size});
 }
 
 void BertForMaskedLMImpl::init_lexical_prior(const torch::Tensor& prior_in) {
@@ -546,10 +592,17 @@ torch::Tensor sparse_pool(const torch::Tensor& logits, const torch::Tensor& atte
                           const torch::Tensor& token_mask, PoolKind kind) {
   TORCH_CHECK(logits.dim() == 3, "logits must be [B,T,V]");
   // f is monotone non-decreasing, so max_t f(x_t) = f(max_t x_t): take the max first (one [B,V]
-  // activation instead of a [B,T,V] one). Padded positions become -inf, and f(-inf) = 0.
-  auto keep = attention_mask.to(torch::kBool).unsqueeze(-1);
-  auto maxed = logits.masked_fill(keep.logical_not(), -std::numeric_limits<float>::infinity())
-                   .amax(1);
+  // activation instead of a [B,T,V] one). Padded positions become -inf, and f(-inf) = 0; a batch
+  // without padding skips that [B,T,V] copy (and its backward).
+  auto keep = attention_mask.to(torch::kBool);
+  auto x = keep.all().item<bool>()
+               ? logits
+               : logits.masked_fill(keep.logical_not().unsqueeze(-1),
+                                    -std::numeric_limits<float>::infinity());
+  // max with indices, not amax: its backward scatters the gradient into one zero [B,T,V] tensor,
+  // where amax's builds an equality mask, counts ties and rescales (three [B,T,V] temporaries).
+  // They differ only on exactly tied float logits of one token at two positions.
+  auto maxed = std::get<0>(x.max(1));
   auto w = torch::log1p(torch::relu(maxed));
   if (kind == PoolKind::kL0) w = torch::log1p(w);
   return w * token_mask.to(w.scalar_type());

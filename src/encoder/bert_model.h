@@ -78,6 +78,12 @@ void load_state_dict_hf(BertForMaskedLM& model, const std::map<std::string, torc
 // log(1+relu(x)); L0 variant log1p(log1p(relu(x))). Same enum as the public SparsePooling.
 using PoolKind = ::ksparse::SparsePooling;
 
+// Inverted dropout as torch::dropout (each element kept with probability 1 - p and scaled by
+// 1 / (1 - p); identity when !training or p == 0), with the CPU float32 mask drawn from one 64-bit
+// sample of the default CPU generator expanded by a counter-based hash and built in parallel:
+// torch::manual_seed fixes it, and it is the same for any thread count.
+torch::Tensor hashed_dropout(const torch::Tensor& x, double p, bool training);
+
 // Sparse pooling: max over positions of f(logits) where attention_mask is 1; `token_mask` [V] float
 // (1 keep, 0 drop) zeroes special tokens. Returns [B,V].
 torch::Tensor sparse_pool(const torch::Tensor& logits, const torch::Tensor& attention_mask,

@@ -198,7 +198,9 @@ json TrainResult::to_json() const {
           {"early_stopped", early_stopped},
           {"train_triples", train_triples},
           {"valid_queries", valid_queries},
-          {"seconds", seconds}};
+          {"seconds", seconds},
+          {"step_seconds", step_seconds},
+          {"fastest_step_seconds", fastest_step_seconds}};
 }
 
 namespace {
@@ -859,7 +861,12 @@ TrainResult Trainer::run() {
   double window_loss = 0;
   int window_n = 0;
   while (state.step < o_.max_steps) {
+    const auto step_t0 = Clock::now();
     const json row = train_step(state.step);
+    const double step_secs = std::chrono::duration<double>(Clock::now() - step_t0).count();
+    result.step_seconds += step_secs;
+    if (result.fastest_step_seconds == 0.0 || step_secs < result.fastest_step_seconds)
+      result.fastest_step_seconds = step_secs;
     ++state.step;
     state.last_loss = row["loss"].get<double>();
     window_loss += state.last_loss;

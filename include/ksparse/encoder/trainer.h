@@ -117,6 +117,10 @@ struct TrainResult {
   std::size_t train_triples = 0;     // after mixing
   std::size_t valid_queries = 0;
   double seconds = 0.0;              // wall time of this invocation
+  // Wall time of this invocation's optimizer steps alone (forward, losses, backward, clipping,
+  // AdamW; no data loading, validation or checkpoints): what bench_train_flops times.
+  double step_seconds = 0.0;
+  double fastest_step_seconds = 0.0;  // the quickest of those steps; 0 when none ran
   nlohmann::json to_json() const;
 };
 

@@ -55,6 +55,33 @@ TEST(SparsePool, GradientReachesOnlyTheArgmaxPosition) {
   EXPECT_NEAR(logits.grad()[0][1][0].item<float>(), 1.0 / 4.0, 1e-6);  // d log1p(x)/dx at 3
 }
 
+TEST(HashedDropout, KeepsOneMinusPScaledAndIsSeededAndDifferentiable) {
+  const double p = 0.1;
+  auto x = torch::ones({1001, 999}).requires_grad_(true);  // odd count: the last half-pair
+  torch::manual_seed(7);
+  auto y = hashed_dropout(x, p, /*training=*/true);
+  const auto kept = (y != 0).sum().item<double>() / static_cast<double>(x.numel());
+  EXPECT_NEAR(kept, 1.0 - p, 0.002);  // 1M Bernoulli(0.9) samples: sd 0.0003
+  // Kept elements are scaled by 1 / (1 - p), the rest are exactly 0.
+  EXPECT_TRUE(torch::all((y == 0) | ((y - 1.0 / (1.0 - p)).abs() < 1e-6)).item<bool>());
+  // Neighbouring rows get different masks.
+  EXPECT_FALSE(torch::equal(y[0], y[1]));
+  // Same seed, same mask; another seed, another mask.
+  torch::manual_seed(7);
+  EXPECT_TRUE(torch::equal(hashed_dropout(x, p, true), y));
+  torch::manual_seed(8);
+  EXPECT_FALSE(torch::equal(hashed_dropout(x, p, true), y));
+  // Gradient = mask.
+  y.sum().backward();
+  EXPECT_TRUE(torch::equal(x.grad(), y.detach()));
+  // Identity when not training or p == 0.
+  EXPECT_TRUE(torch::equal(hashed_dropout(x, p, false), x));
+  EXPECT_TRUE(torch::equal(hashed_dropout(x, 0.0, true), x));
+  // The keep rate follows p.
+  auto z = hashed_dropout(torch::ones({200000}), 0.5, true);
+  EXPECT_NEAR((z != 0).sum().item<double>() / 200000.0, 0.5, 0.005);
+}
+
 TEST(Losses, InfoNceHandComputed) {
   auto s = torch::tensor({{2.0f, 1.0f, 0.0f}});
   EXPECT_NEAR(info_nce_loss(s).item<float>(), 0.4076059644443803, 1e-6);
