@@ -292,6 +292,43 @@ std::vector<llama_token> tokenize_special(const llama_vocab* vocab, const std::s
   return tokens;
 }
 
+// For each prompt, the length of the prefix it shares with its group, 0 for none. Prompts are
+// sorted; neighbours sharing at least `min_len` tokens form a group, and the group's prefix is what
+// all its prompts share (the minimum over neighbours in sorted order), kept one token short of its
+// shortest prompt because a prompt's last token must be decoded for its logits.
+std::vector<size_t> shared_prefix_lengths(const std::vector<std::vector<llama_token>>& prompts,
+                                          size_t min_len) {
+  std::vector<size_t> order(prompts.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return prompts[a] < prompts[b]; });
+  auto common = [&](const std::vector<llama_token>& a, const std::vector<llama_token>& b) {
+    const auto end = a.begin() + static_cast<std::ptrdiff_t>(std::min(a.size(), b.size()));
+    return static_cast<size_t>(std::mismatch(a.begin(), end, b.begin()).first - a.begin());
+  };
+  std::vector<size_t> out(prompts.size(), 0);
+  for (size_t i = 0; i < order.size();) {
+    size_t j = i + 1;
+    size_t shared = SIZE_MAX;
+    size_t shortest = prompts[order[i]].size();
+    while (j < order.size()) {
+      const size_t l = common(prompts[order[j - 1]], prompts[order[j]]);
+      if (l < min_len) break;
+      shared = std::min(shared, l);
+      shortest = std::min(shortest, prompts[order[j]].size());
+      ++j;
+    }
+    if (j - i >= 2) {
+      const size_t len = std::min(shared, shortest - 1);
+      if (len >= min_len) {
+        for (size_t k = i; k < j; ++k) out[order[k]] = len;
+      }
+    }
+    i = j;
+  }
+  return out;
+}
+
 }  // namespace
 
 struct LlamaBackend::Impl {
@@ -303,6 +340,111 @@ struct LlamaBackend::Impl {
   std::vector<Measured> measured;
   uint32_t seq_limit = 0;  // positions one sequence may use
   ChatFamily family = ChatFamily::kAuto;  // resolved on first use (see chat_family())
+
+  // Saved KV states of shared prompt prefixes (see the header), least recently used first out.
+  struct SavedPrefix {
+    std::vector<llama_token> tokens;
+    std::vector<uint8_t> state;
+    uint64_t last_use = 0;  // generate() call that last used it
+  };
+  std::vector<SavedPrefix> prefixes;
+  uint64_t calls = 0;
+  uint64_t prefix_tokens_decoded = 0;  // prompt tokens decoded by save_prefix, all calls
+
+  size_t prefix_bytes() const {
+    size_t n = 0;
+    for (const auto& p : prefixes) n += p.state.size();
+    return n;
+  }
+
+  // Decodes `tokens` alone in sequence 0 (every slot is free) and saves its KV state. False when
+  // llama.cpp cannot (the prefix is then simply decoded with each prompt).
+  bool save_prefix(const std::vector<llama_token>& tokens) {
+    llama_memory_t mem = llama_get_memory(ctx);
+    llama_memory_seq_rm(mem, 0, -1, -1);
+    const size_t n_batch = llama_n_batch(ctx);
+    llama_batch batch = llama_batch_init(static_cast<int32_t>(n_batch), 0, 1);
+    bool ok = true;
+    for (size_t at = 0; at < tokens.size() && ok; at += n_batch) {
+      const size_t take = std::min(n_batch, tokens.size() - at);
+      batch.n_tokens = static_cast<int32_t>(take);
+      for (size_t k = 0; k < take; ++k) {
+        batch.token[k] = tokens[at + k];
+        batch.pos[k] = static_cast<llama_pos>(at + k);
+        batch.n_seq_id[k] = 1;
+        batch.seq_id[k][0] = 0;
+        batch.logits[k] = at + k + 1 == tokens.size() ? 1 : 0;
+      }
+      ok = llama_decode(ctx, batch) == 0;
+    }
+    llama_batch_free(batch);
+    if (ok) prefix_tokens_decoded += tokens.size();
+    SavedPrefix saved;
+    if (ok) {
+      saved.state.resize(llama_state_seq_get_size(ctx, 0));
+      ok = !saved.state.empty() &&
+           llama_state_seq_get_data(ctx, saved.state.data(), saved.state.size(), 0) ==
+               saved.state.size();
+    }
+    llama_memory_seq_rm(mem, 0, -1, -1);
+    if (!ok) {
+      spdlog::warn("llm: could not save a shared prompt prefix of {} tokens; decoding it per prompt",
+                   tokens.size());
+      return false;
+    }
+    // Make room: drop least recently used prefixes that this call does not use.
+    const auto budget = static_cast<size_t>(opts.prefix_cache_mib * 1024.0 * 1024.0);
+    while (prefix_bytes() + saved.state.size() > budget) {
+      auto victim = prefixes.end();
+      for (auto it = prefixes.begin(); it != prefixes.end(); ++it) {
+        if (it->last_use < calls && (victim == prefixes.end() || it->last_use < victim->last_use)) {
+          victim = it;
+        }
+      }
+      if (victim == prefixes.end()) return false;  // everything saved is in use by this call
+      prefixes.erase(victim);
+    }
+    spdlog::debug("llm: saved a shared prompt prefix of {} tokens ({})", tokens.size(),
+                  format_bytes(saved.state.size()));
+    saved.tokens = tokens;
+    saved.last_use = calls;
+    prefixes.push_back(std::move(saved));
+    return true;
+  }
+
+  // Saves the prefixes the prompts of one generate() call share, then gives for each prompt the
+  // longest saved prefix it starts with (and is longer than), or nullptr.
+  std::vector<const SavedPrefix*> plan_prefixes(
+      const std::vector<std::vector<llama_token>>& prompts) {
+    ++calls;
+    std::vector<const SavedPrefix*> use(prompts.size(), nullptr);
+    if (!opts.reuse_prefix || prompts.empty()) return use;
+    const auto min_len = static_cast<size_t>(std::max(1, opts.prefix_min_tokens));
+    const std::vector<size_t> lens = shared_prefix_lengths(prompts, min_len);
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      if (lens[i] == 0) continue;
+      std::vector<llama_token> prefix(prompts[i].begin(),
+                                      prompts[i].begin() + static_cast<std::ptrdiff_t>(lens[i]));
+      const bool known = std::any_of(prefixes.begin(), prefixes.end(),
+                                     [&](const SavedPrefix& p) { return p.tokens == prefix; });
+      if (!known) save_prefix(prefix);
+    }
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      SavedPrefix* best = nullptr;
+      for (auto& p : prefixes) {
+        if (p.tokens.size() < prompts[i].size() &&
+            (best == nullptr || p.tokens.size() > best->tokens.size()) &&
+            std::equal(p.tokens.begin(), p.tokens.end(), prompts[i].begin())) {
+          best = &p;
+        }
+      }
+      if (best != nullptr) {
+        best->last_use = calls;
+        use[i] = best;
+      }
+    }
+    return use;
+  }
 
   ChatFamily chat_family() {
     if (family == ChatFamily::kAuto) {
@@ -484,6 +626,8 @@ std::vector<GenerationResult> LlamaBackend::generate(
   std::vector<Slot> slots(static_cast<size_t>(n_par));
   llama_memory_t mem = llama_get_memory(im.ctx);
   llama_memory_clear(mem, true);
+  const uint64_t prefix_decoded_before = im.prefix_tokens_decoded;
+  const std::vector<const Impl::SavedPrefix*> prefix_of = im.plan_prefixes(prompts);
 
   const int n_batch = static_cast<int>(llama_n_batch(im.ctx));
   llama_batch batch = llama_batch_init(n_batch, 0, 1);
@@ -494,6 +638,7 @@ std::vector<GenerationResult> LlamaBackend::generate(
 
   GenerationProgress progress;
   progress.total = requests.size();
+  progress.prompt_tokens = im.prefix_tokens_decoded - prefix_decoded_before;
   const auto t0 = Clock::now();
   auto last_report = t0;
   auto report = [&](bool force) {
@@ -537,6 +682,16 @@ std::vector<GenerationResult> LlamaBackend::generate(
       s.pos = 0;
       s.logprob_sum = 0.0;
       s.max_stop = 0;
+      if (const Impl::SavedPrefix* pre = prefix_of[next_req]; pre != nullptr) {
+        if (llama_state_seq_set_data(im.ctx, pre->state.data(), pre->state.size(), si) ==
+            pre->state.size()) {
+          s.fed = pre->tokens.size();
+          s.pos = static_cast<llama_pos>(s.fed);
+          progress.reused_prompt_tokens += s.fed;
+        } else {
+          llama_memory_seq_rm(mem, si, -1, -1);  // decode the whole prompt instead
+        }
+      }
       for (const auto& st : prep[next_req].stop) s.max_stop = std::max(s.max_stop, st.size());
       const uint32_t seed = rq.sampling.seed == kSeedFromIndex
                                 ? im.opts.base_seed + static_cast<uint32_t>(next_req)

@@ -79,6 +79,7 @@ struct GenerationProgress {
   std::size_t done = 0;           // finished requests (failed ones included)
   std::size_t total = 0;          // all requests of this generate() call
   uint64_t prompt_tokens = 0;     // prompt tokens decoded so far
+  uint64_t reused_prompt_tokens = 0;  // prompt tokens restored from a saved shared prefix instead
   uint64_t generated_tokens = 0;  // tokens sampled so far
   double elapsed_s = 0.0;
 };

@@ -5,6 +5,15 @@
 // A slot that finishes takes the next waiting request at once (continuous refill): its KV cells are
 // dropped with llama_memory_seq_rm and its sampler chain is rebuilt. Each request has its own
 // sampler chain, so results do not depend on which other requests share a batch.
+//
+// Shared prompt prefixes (few-shot examples, a system prompt) are decoded once: requests of one
+// generate() call whose prompts share at least `prefix_min_tokens` leading tokens are grouped,
+// each group's common prefix is decoded alone and its KV state saved to host memory
+// (llama_state_seq_get_data), and every request of the group starts from a copy of that state
+// (llama_state_seq_set_data) instead of decoding the prefix again. Saved prefixes are kept across
+// calls (least recently used first out, at most `prefix_cache_mib`). Greedy outputs equal those
+// without reuse in the tests; log-probabilities may differ slightly, as they do between batch
+// mixes without reuse (some ggml CPU kernels round differently by batch shape).
 #pragma once
 
 #include <cstdint>
@@ -31,6 +40,10 @@ struct LlamaBackendOptions {
   // Called after each decode step that finished a request, and at least every `progress_every_s`.
   std::function<void(const GenerationProgress&)> on_progress;
   double progress_every_s = 2.0;
+  // Shared-prefix reuse (see above): on by default; groups need at least this many common tokens.
+  bool reuse_prefix = true;
+  int prefix_min_tokens = 64;
+  double prefix_cache_mib = 1024.0;  // host memory for saved prefix states
 };
 
 class LlamaBackend final : public Backend {

@@ -102,6 +102,89 @@ TEST(LlamaBackend, ParallelGreedyEqualsSequentialTokenForToken) {
   }
 }
 
+// Few-shot prompts: two instruction + example prefixes (well over 64 tokens each), each followed by
+// a different passage.
+std::vector<GenerationRequest> few_shot_requests(const std::vector<std::string>& passages) {
+  const std::vector<std::string> prefixes = {
+      "아래 문서를 읽고 검색 질의를 하나 쓰시오.\n\n문서: 서울특별시는 대한민국의 수도이며 최대 "
+      "도시이다. 한강이 도시를 가로질러 흐르고, 약 천만 명이 산다.\n질의: 대한민국 수도 인구\n\n"
+      "문서: 김치는 배추와 무를 소금에 절인 뒤 고춧가루, 마늘, 젓갈로 양념하여 발효시킨 음식이다.\n"
+      "질의: 김치 만드는 재료\n\n문서: ",
+      "Read the passage and write one English search query.\n\nPassage: The Han River flows "
+      "through Seoul and is crossed by more than thirty bridges.\nQuery: bridges over the Han "
+      "River\n\nPassage: BERT is a transformer encoder pre-trained with masked language "
+      "modelling on large text corpora.\nQuery: BERT pre-training objective\n\nPassage: ",
+  };
+  std::vector<GenerationRequest> reqs;
+  for (const auto& prefix : prefixes) {
+    for (const auto& passage : passages) {
+      GenerationRequest r;
+      r.prompt = prefix + passage + "\n질의:";
+      r.max_tokens = 16;
+      r.sampling.temperature = 0.0f;
+      r.stop = {"\n"};
+      reqs.push_back(r);
+    }
+  }
+  return reqs;
+}
+
+// Prefix reuse only skips work: each few-shot prefix is decoded once and its KV state copied into
+// every slot that needs it; a second call finds the prefixes saved by the first. The greedy tokens
+// equal decoding every prompt in full. Log-probabilities agree closely but not bit for bit: a
+// prompt's remainder is decoded in a batch of another shape, and some of ggml's CPU kernels round
+// differently by batch shape (without any reuse, the same prompts decoded in other batch mixes
+// moved one prompt's mean log-probability by 0.012).
+TEST(LlamaBackend, SharedPrefixReuseEqualsFullDecode) {
+  const std::vector<std::string> first = {
+      "부산은 대한민국 제2의 도시로, 한국 최대의 항구가 있다.",
+      "세종대왕은 1443년에 훈민정음을 창제하였다.",
+      "The KorQuAD dataset contains questions written by crowd workers on Wikipedia articles.",
+      "제주도는 화산섬으로 한라산이 섬 가운데에 있다.",
+      "딥러닝 모델의 학습에는 대량의 데이터와 GPU가 필요하다.",
+  };
+  const std::vector<std::string> second = {
+      "경주는 신라의 수도였으며 불국사와 석굴암이 있다.",
+      "Sparse retrieval models map text to weighted vocabulary terms.",
+      "한글은 자음 14자와 모음 10자로 이루어져 있다.",
+  };
+  auto no_reuse_opts = options(4);
+  no_reuse_opts.reuse_prefix = false;
+  LlamaBackend plain(no_reuse_opts);
+
+  auto reuse_opts = options(4);
+  GenerationProgress last;
+  reuse_opts.on_progress = [&](const GenerationProgress& p) { last = p; };
+  LlamaBackend reuse(reuse_opts);
+
+  for (const auto* passages : {&first, &second}) {
+    const auto reqs = few_shot_requests(*passages);
+    const auto ref = plain.generate(reqs);
+    const auto got = reuse.generate(reqs);
+    expect_same_tokens(ref, got, "prefix reuse vs full decode");
+    uint64_t prompt_total = 0;
+    for (size_t i = 0; i < ref.size(); ++i) {
+      EXPECT_NEAR(ref[i].mean_logprob, got[i].mean_logprob, 0.1) << "prompt " << i;
+      EXPECT_GT(ref[i].generated_tokens, 0) << "prompt " << i;
+      prompt_total += static_cast<uint64_t>(ref[i].prompt_tokens);
+    }
+    // Every prompt but none of its passage came from a saved prefix (each prefix is > 64 tokens).
+    EXPECT_GE(last.reused_prompt_tokens, reqs.size() * 64);
+    EXPECT_LT(last.prompt_tokens, prompt_total);
+    if (passages == &second) {
+      // The prefixes were saved by the first call: only the passages were decoded.
+      EXPECT_EQ(last.prompt_tokens + last.reused_prompt_tokens, prompt_total);
+    } else {
+      // Decoded: two prefixes once each, then every prompt's remainder.
+      EXPECT_GT(last.prompt_tokens + last.reused_prompt_tokens, prompt_total);
+    }
+    std::printf("prefix reuse: %llu prompt tokens decoded, %llu restored, of %llu\n",
+                static_cast<unsigned long long>(last.prompt_tokens),
+                static_cast<unsigned long long>(last.reused_prompt_tokens),
+                static_cast<unsigned long long>(prompt_total));
+  }
+}
+
 TEST(LlamaBackend, RerunWithTheSameBatchesIsBitIdentical) {
   const auto reqs = greedy_requests(12);
   LlamaBackend par(options(8));
