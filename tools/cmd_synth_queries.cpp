@@ -132,6 +132,7 @@ void run_synth_queries(SynthQueriesCommandOptions opt) {
                                  {"few_shot_pool", pool.size()},
                                  {"max_doc_chars", opt.prompt.max_doc_chars},
                                  {"max_example_chars", opt.prompt.max_example_chars},
+                                 {"example_sets", opt.prompt.example_sets},
                                  {"per_doc", opt.gen.per_doc},
                                  {"limit", opt.gen.limit},
                                  {"seed", opt.gen.seed},
@@ -184,6 +185,10 @@ void add_synth_queries_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--max-example-chars", opt->prompt.max_example_chars,
                   "Each few-shot passage truncated to this many characters")
+      ->capture_default_str();
+  cmd->add_option("--example-sets", opt->prompt.example_sets,
+                  "Fixed sets of real few-shot examples, one per prompt (shared prompt prefixes "
+                  "are decoded once); 0 = a fresh draw for every prompt")
       ->capture_default_str();
   cmd->add_option("--cache", opt->cache, "Generation cache (default <out>/cache.sqlite)");
   cmd->add_option("--per-doc", opt->gen.per_doc, "Generations per document")->capture_default_str();

@@ -30,7 +30,7 @@ struct SynthSettings {
 SynthSettings synth_settings(const ConfigTable& t, const ConfigTable& root) {
   t.expect_keys({"enabled", "per_doc", "limit", "batch_size", "seed", "temperature", "top_p",
                  "top_k", "min_p", "templates", "few_shot_real", "max_doc_chars",
-                 "max_example_chars", "min_logprob", "round_trip", "round_trip_k",
+                 "max_example_chars", "example_sets", "min_logprob", "round_trip", "round_trip_k",
                  "min_query_tokens"});
   SynthSettings s;
   s.gen.per_doc = t.get<std::size_t>("per_doc", s.gen.per_doc);
@@ -45,6 +45,7 @@ SynthSettings synth_settings(const ConfigTable& t, const ConfigTable& root) {
   s.few_shot_real = t.get("few_shot_real", s.few_shot_real);
   s.prompt.max_doc_chars = t.get<std::size_t>("max_doc_chars", s.prompt.max_doc_chars);
   s.prompt.max_example_chars = t.get<std::size_t>("max_example_chars", s.prompt.max_example_chars);
+  s.prompt.example_sets = t.get<std::size_t>("example_sets", s.prompt.example_sets);
   s.prompt.seed = s.gen.seed;
   s.filters.logprob.min_mean_logprob = t.get("min_logprob", s.filters.logprob.min_mean_logprob);
   s.filters.round_trip_enabled = t.get("round_trip", s.filters.round_trip_enabled);
@@ -115,6 +116,7 @@ StageSpec synth_stage() {
                 {"few_shot_real", st.few_shot_real},
                 {"max_doc_chars", st.prompt.max_doc_chars},
                 {"max_example_chars", st.prompt.max_example_chars},
+                {"example_sets", st.prompt.example_sets},
                 {"filters", st.filters.to_json()}};
     return p;
   };

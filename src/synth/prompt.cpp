@@ -1,5 +1,6 @@
 #include "ksparse/synth/prompt.h"
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -179,7 +180,28 @@ PromptBuilder::PromptBuilder(PromptTemplate tmpl, std::vector<FewShotExample> po
   field(std::to_string(options_.max_doc_chars));
   field(std::to_string(options_.max_example_chars));
   field(std::to_string(options_.seed));
+  if (options_.example_sets > 0) field("sets:" + std::to_string(options_.example_sets));
   fingerprint_ = h.hex_digest();
+  // Fixed example sets, each drawn from the whole pool by its own seeded stream.
+  const std::size_t want = std::min<std::size_t>(template_.num_examples, pool_.size());
+  for (std::size_t set = 0; set < options_.example_sets && !pool_.empty(); ++set) {
+    std::vector<std::size_t> idx(pool_.size());
+    for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+    std::mt19937_64 rng(mix64(options_.seed) ^ mix64(0x5e75e7ULL + set));
+    for (std::size_t k = 0; k < want; ++k) {
+      const std::size_t j = k + static_cast<std::size_t>(rng() % (idx.size() - k));
+      std::swap(idx[k], idx[j]);
+    }
+    idx.resize(want);
+    sets_.push_back(std::move(idx));
+  }
+}
+
+void PromptBuilderOptions::validate() const {
+  if (example_sets > 1024) {
+    throw ConfigError("example_sets must be at most 1024 (0 = a fresh draw per prompt), got " +
+                      std::to_string(example_sets));
+  }
 }
 
 std::vector<FewShotExample> PromptBuilder::draw_examples(const std::string& doc_id,
@@ -187,6 +209,23 @@ std::vector<FewShotExample> PromptBuilder::draw_examples(const std::string& doc_
   const std::size_t want = template_.num_examples;
   if (pool_.empty()) {
     return {template_.examples.begin(), template_.examples.begin() + want};
+  }
+  if (!sets_.empty()) {
+    const std::size_t first =
+        stable_hash(doc_id, mix64(options_.seed) ^ mix64(item + 1)) % sets_.size();
+    for (std::size_t k = 0; k < sets_.size(); ++k) {
+      const auto& set = sets_[(first + k) % sets_.size()];
+      const bool holds_doc = std::any_of(set.begin(), set.end(), [&](std::size_t i) {
+        return !pool_[i].doc_id.empty() && pool_[i].doc_id == doc_id;
+      });
+      if (holds_doc) continue;
+      std::vector<FewShotExample> out;
+      for (std::size_t i : set) out.push_back(pool_[i]);
+      for (std::size_t i = 0; out.size() < want && i < template_.examples.size(); ++i) {
+        out.push_back(template_.examples[i]);
+      }
+      return out;
+    }
   }
   std::vector<std::size_t> eligible;
   for (std::size_t i = 0; i < pool_.size(); ++i) {

@@ -122,6 +122,7 @@ TEST(PromptBuilder, DrawsRealExamplesSeededAndNeverFromTheSameDocument) {
   }
   PromptBuilderOptions o;
   o.seed = 42;
+  o.example_sets = 0;  // a fresh draw per prompt
   const PromptBuilder b(parse_prompt_template(kTemplate, "t.toml"), pool, o);
   const PromptBuilder same(parse_prompt_template(kTemplate, "t.toml"), pool, o);
   o.seed = 43;
@@ -197,4 +198,42 @@ TEST(ParseGeneration, LineOutput) {
 }
 
 }  // namespace
+// Fixed example sets: every prompt uses one of N sets (so prompts share their few-shot prefix),
+// the choice is seeded per (doc, item), a set holding the prompted document is skipped, and the
+// number of sets is part of the fingerprint.
+TEST(PromptBuilder, FixedExampleSetsAreSharedAndSkipTheDocumentItself) {
+  std::vector<FewShotExample> pool;
+  for (int i = 0; i < 10; ++i) {
+    pool.push_back(
+        {"문서 " + std::to_string(i), "질문 " + std::to_string(i), std::string("d").append(std::to_string(i))});
+  }
+  PromptBuilderOptions o;
+  o.seed = 7;
+  o.example_sets = 3;
+  const PromptBuilder b(parse_prompt_template(kTemplate, "t.toml"), pool, o);
+  std::set<std::vector<std::string>> sets;
+  for (int d = 0; d < 10; ++d) {
+    std::string id = "d";  // (not "d" + to_string: GCC 12's -Wrestrict false positive)
+    id += std::to_string(d);
+    for (std::size_t item = 0; item < 4; ++item) {
+      const auto ex = b.draw_examples(id, item);
+      ASSERT_EQ(ex.size(), 2u);
+      std::vector<std::string> ids;
+      for (const auto& e : ex) {
+        EXPECT_NE(e.doc_id, id) << "example drawn from the prompted document";
+        ids.push_back(e.doc_id);
+      }
+      sets.insert(ids);
+    }
+  }
+  // 40 prompts share at most 3 example sets (plus fresh draws only if every set held the doc).
+  EXPECT_LE(sets.size(), 3u);
+  EXPECT_GE(sets.size(), 2u);
+  o.example_sets = 0;
+  const PromptBuilder fresh(parse_prompt_template(kTemplate, "t.toml"), pool, o);
+  EXPECT_NE(b.fingerprint(), fresh.fingerprint());
+  o.example_sets = 2000;
+  EXPECT_THROW(PromptBuilder(parse_prompt_template(kTemplate, "t.toml"), pool, o), ConfigError);
+}
+
 }  // namespace ksparse::synth
