@@ -562,11 +562,14 @@ void training_section(Report& r, const StageContext& ctx) {
   std::vector<std::string> names, vnames;
   std::vector<std::vector<std::pair<double, double>>> losses, valids;
   json train_cfg;
+  std::size_t vocab = 0;  // the trained vocabulary (the WordPiece trainer may exceed vocab_size)
   for (const auto& [stage, label] : stages) {
     auto m = manifest_of(ctx, stage);
     if (!m) continue;
     const json& st = (*m)["stats"]["stage"];
     train_cfg = (*m)["config"]["train"];
+    const fs::path bert = ctx.input(stage) / "model" / "config.json";
+    if (fs::exists(bert)) vocab = detail::read_json(bert).value("vocab_size", std::size_t{0});
     const json data = st.value("data", json::object());
     rows.push_back({label, std::to_string(st["steps"].get<std::int64_t>()),
                     std::to_string(st["train_triples"].get<std::size_t>()),
@@ -595,8 +598,8 @@ void training_section(Report& r, const StageContext& ctx) {
   }
   if (train_cfg.is_object()) {
     r.para("Model: BERT " + std::to_string(train_cfg.value("num_layers", 0)) + " layers, hidden " +
-           std::to_string(train_cfg.value("hidden_size", 0)) + ", vocabulary " +
-           std::to_string(train_cfg.value("vocab_size", 0)) + " (" +
+           std::to_string(train_cfg.value("hidden_size", 0)) + ", WordPiece vocabulary " +
+           std::to_string(vocab) + " (" +
            train_cfg.value("mode", std::string()) + ", lexical prior " +
            (train_cfg.value("lexical_prior", false) ? "on" : "off") + "); " +
            std::to_string(train_cfg.value("max_steps", 0)) + " steps of " +
