@@ -386,12 +386,7 @@ FunnelResult Funnel::run(const std::vector<Candidate>& candidates) {
   return result;
 }
 
-Funnel make_default_funnel(const FilterOptions& options, Retriever* retriever) {
-  options.validate();
-  if (options.round_trip_enabled && retriever == nullptr) {
-    throw ConfigError("the round-trip filter is enabled but no retriever was given");
-  }
-  Funnel funnel;
+void add_text_filters(Funnel& funnel, const FilterOptions& options) {
   funnel.add(std::make_unique<StructureFilter>());
   funnel.add(std::make_unique<LengthFilter>(options.length));
   funnel.add(std::make_unique<ScriptFilter>(options.script));
@@ -399,6 +394,15 @@ Funnel make_default_funnel(const FilterOptions& options, Retriever* retriever) {
   funnel.add(std::make_unique<LogprobFilter>(options.logprob));
   funnel.add(std::make_unique<ExactDuplicateFilter>());
   funnel.add(std::make_unique<NearDuplicateFilter>(options.near_duplicate));
+}
+
+Funnel make_default_funnel(const FilterOptions& options, Retriever* retriever) {
+  options.validate();
+  if (options.round_trip_enabled && retriever == nullptr) {
+    throw ConfigError("the round-trip filter is enabled but no retriever was given");
+  }
+  Funnel funnel;
+  add_text_filters(funnel, options);
   if (options.round_trip_enabled) {
     funnel.add(std::make_unique<RoundTripFilter>(*retriever, options.round_trip));
   }

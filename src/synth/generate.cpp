@@ -210,6 +210,20 @@ std::vector<SynthCandidate> candidates_from_generations(
   return out;
 }
 
+Provenance make_provenance(const SynthCandidate& sc, std::size_t i,
+                           const std::vector<PromptBuilder>& builders, const FunnelResult& funnel,
+                           const std::string& model) {
+  const PromptTemplate& t = builders.at(sc.template_index).prompt_template();
+  Provenance p;
+  p.model = model;
+  p.template_name = t.name;
+  p.template_hash = t.hash;
+  p.logprob = sc.candidate.mean_logprob;
+  p.style = t.style;
+  p.filters = funnel.verdicts(i);
+  return p;
+}
+
 SynthesisResult synthesize_queries(const std::vector<Document>& docs,
                                    const std::vector<PromptBuilder>& builders,
                                    llm::Backend& backend, GenerationCache& cache, Funnel& funnel,
@@ -223,20 +237,12 @@ SynthesisResult synthesize_queries(const std::vector<Document>& docs,
   result.funnel = funnel.run(plain);
   for (std::size_t i : result.funnel.kept) {
     const SynthCandidate& sc = result.candidates[i];
-    const PromptTemplate& t = builders[sc.template_index].prompt_template();
     Triple tr;
     tr.query = sc.candidate.query;
     tr.query_id = sc.query_id;
     tr.positive_id = sc.candidate.doc_id;
     tr.source = TripleSource::kSynthetic;
-    Provenance p;
-    p.model = options.model;
-    p.template_name = t.name;
-    p.template_hash = t.hash;
-    p.logprob = sc.candidate.mean_logprob;
-    p.style = t.style;
-    p.filters = result.funnel.verdicts(i);
-    tr.provenance = std::move(p);
+    tr.provenance = make_provenance(sc, i, builders, result.funnel, options.model);
     result.triples.push_back(std::move(tr));
   }
   return result;

@@ -51,16 +51,7 @@ RewriteResult run_rewrite(const std::vector<RewriteItem>& items,
 Provenance rewrite_provenance(const RewriteResult& r, std::size_t i,
                               const std::vector<PromptBuilder>& builders,
                               const QueryGenerationOptions& options) {
-  const SynthCandidate& sc = r.candidates.at(i);
-  const PromptTemplate& t = builders.at(sc.template_index).prompt_template();
-  Provenance p;
-  p.model = options.model;
-  p.template_name = t.name;
-  p.template_hash = t.hash;
-  p.logprob = sc.candidate.mean_logprob;
-  p.style = t.style;
-  p.filters = r.funnel.verdicts(i);
-  return p;
+  return make_provenance(r.candidates.at(i), i, builders, r.funnel, options.model);
 }
 
 // --- term overlap ---
@@ -104,13 +95,7 @@ LengthFilterOptions passage_length_options() {
 Funnel make_passage_funnel(const FilterOptions& options, const TermOverlapFilterOptions* overlap) {
   options.validate();
   Funnel funnel;
-  funnel.add(std::make_unique<StructureFilter>());
-  funnel.add(std::make_unique<LengthFilter>(options.length));
-  funnel.add(std::make_unique<ScriptFilter>(options.script));
-  funnel.add(std::make_unique<CopyFilter>(options.copy));
-  funnel.add(std::make_unique<LogprobFilter>(options.logprob));
-  funnel.add(std::make_unique<ExactDuplicateFilter>());
-  funnel.add(std::make_unique<NearDuplicateFilter>(options.near_duplicate));
+  add_text_filters(funnel, options);
   if (overlap != nullptr) funnel.add(std::make_unique<TermOverlapFilter>(*overlap));
   return funnel;
 }

@@ -260,8 +260,12 @@ class Funnel {
   std::vector<std::unique_ptr<Filter>> filters_;
 };
 
-// The standard funnel, cheapest first: structure, length, script, copy, logprob, exact_duplicate,
-// near_duplicate, round_trip (when enabled; `retriever` must then be non-null and outlive it).
+// Appends the text filters every funnel shares, cheapest first: structure, length, script, copy,
+// logprob, exact_duplicate, near_duplicate (configured from `options`, which is not validated here).
+void add_text_filters(Funnel& funnel, const FilterOptions& options);
+
+// The standard funnel: the text filters (add_text_filters), then round_trip (when enabled;
+// `retriever` must then be non-null and outlive it).
 Funnel make_default_funnel(const FilterOptions& options, Retriever* retriever);
 
 }  // namespace ksparse::synth

@@ -95,6 +95,12 @@ std::vector<SynthCandidate> candidates_from_generations(
     const std::vector<GenerationRecord>& records, const std::vector<Document>& docs,
     const std::vector<PromptBuilder>& builders);
 
+// Provenance of candidate `i` (`sc`) of the funnel run `funnel`: `model`, its builder's template
+// (name, hash, style), the mean log-prob and the funnel's verdicts for it.
+Provenance make_provenance(const SynthCandidate& sc, std::size_t i,
+                           const std::vector<PromptBuilder>& builders, const FunnelResult& funnel,
+                           const std::string& model);
+
 struct SynthesisResult {
   std::vector<SynthCandidate> candidates;
   FunnelResult funnel;
