@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -25,35 +27,50 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 const fs::path kScript = fs::path(KSPARSE_SOURCE_DIR) / "tests/unit/encoder/hf_export_ref.py";
+const fs::path kPython = KSPARSE_PYREF_HF;
+const char* const kNoPython =
+    ": run scripts/setup.sh (creates ~/.cache/ksparse/deps/pyref-hf with python3-torch and "
+    "transformers 4.40.2) or configure with -DKSPARSE_PYREF_HF=<python>";
 
-TEST(HfExport, TransformersLoadsTheFolderAsBertForMaskedLMWithMatchingLogits) {
-  const fs::path python = KSPARSE_PYREF_HF;
-  ASSERT_TRUE(fs::exists(python))
-      << "no Python with transformers at " << python
-      << ": run scripts/setup.sh (creates ~/.cache/ksparse/deps/pyref-hf with python3-torch and "
-         "transformers 4.40.2) or configure with -DKSPARSE_PYREF_HF=<python>";
-  test::TempDir dir;
+// The non-empty lines of the mixed Korean/English fixture.
+std::vector<std::string> fixture_lines() {
   std::vector<std::string> lines;
-  {
-    std::ifstream in(test::fixture("encoder/mixed_lines.txt"));
-    for (std::string l; std::getline(in, l);) {
-      if (!l.empty()) lines.push_back(l);
-    }
+  std::ifstream in(test::fixture("encoder/mixed_lines.txt"));
+  for (std::string l; std::getline(in, l);) {
+    if (!l.empty()) lines.push_back(l);
   }
+  return lines;
+}
+
+// A WordPiece vocabulary of up to `vocab_size` pieces trained on `lines` (min frequency 1).
+WordPieceTokenizer train_tokenizer(const std::vector<std::string>& lines, std::size_t vocab_size) {
   WordPieceTrainerOptions to;
-  to.vocab_size = 500;
+  to.vocab_size = vocab_size;
   to.min_frequency = 1;
   WordPieceTrainer trainer(to);
   for (const auto& l : lines) trainer.add_text(l);
-  auto tok = trainer.train();
+  return trainer.train();
+}
+
+BertConfig small_config(std::int64_t hidden, std::int64_t layers, std::int64_t heads,
+                        std::int64_t intermediate, std::int64_t max_positions) {
+  BertConfig cfg;
+  cfg.hidden_size = hidden;
+  cfg.num_hidden_layers = layers;
+  cfg.num_attention_heads = heads;
+  cfg.intermediate_size = intermediate;
+  cfg.max_position_embeddings = max_positions;
+  return cfg;
+}
+
+TEST(HfExport, TransformersLoadsTheFolderAsBertForMaskedLMWithMatchingLogits) {
+  ASSERT_TRUE(fs::exists(kPython)) << "no Python with transformers at " << kPython << kNoPython;
+  test::TempDir dir;
+  std::vector<std::string> lines = fixture_lines();
+  auto tok = train_tokenizer(lines, 500);
   lines.resize(20);
 
-  BertConfig cfg;
-  cfg.hidden_size = 64;
-  cfg.num_hidden_layers = 3;
-  cfg.num_attention_heads = 4;
-  cfg.intermediate_size = 160;
-  cfg.max_position_embeddings = 96;
+  const BertConfig cfg = small_config(64, 3, 4, 160, 96);
   SparseEncoderSettings settings;
   settings.max_length = 96;
   auto enc = SparseEncoder::create(tok, cfg, settings, compute_idf(tok, lines), /*lexical_prior=*/true, 5);
@@ -83,10 +100,10 @@ TEST(HfExport, TransformersLoadsTheFolderAsBertForMaskedLMWithMatchingLogits) {
       rows << json{{"text", lines[i]}, {"ids", tok.encode(lines[i]).ids}}.dump() << "\n";
     }
   }
-  auto r = test::run_program({python.string(), kScript.string(), model_dir.string(),
+  auto r = test::run_program({kPython.string(), kScript.string(), model_dir.string(),
                               (dir / "inputs.jsonl").string(), (dir / "ours.bin").string(),
                               (dir / "out.json").string()});
-  ASSERT_EQ(r.exit_code, 0) << "reference failed (" << python << "):\n" << r.err;
+  ASSERT_EQ(r.exit_code, 0) << "reference failed (" << kPython << "):\n" << r.err;
   json out = json::parse(test::read_file(dir / "out.json"));
   std::printf("transformers %s: %d inputs, max |logit diff| %.3g (logits up to %.3g)\n",
               out["transformers"].get<std::string>().c_str(), out["inputs"].get<int>(),
@@ -104,32 +121,12 @@ TEST(HfExport, TransformersLoadsTheFolderAsBertForMaskedLMWithMatchingLogits) {
 // BertForMaskedLM and DistilBertForMaskedLM load through SparseEncoder::load's name mapping and
 // give transformers' logits.
 TEST(HfImport, LoadsTransformersBertAndDistilBertCheckpoints) {
-  const fs::path python = KSPARSE_PYREF_HF;
-  ASSERT_TRUE(fs::exists(python))
-      << "no Python with transformers at " << python
-      << ": run scripts/setup.sh (creates ~/.cache/ksparse/deps/pyref-hf) or configure with "
-         "-DKSPARSE_PYREF_HF=<python>";
+  ASSERT_TRUE(fs::exists(kPython)) << "no Python with transformers at " << kPython << kNoPython;
   test::TempDir dir;
-  std::vector<std::string> lines;
-  {
-    std::ifstream in(test::fixture("encoder/mixed_lines.txt"));
-    for (std::string l; std::getline(in, l);) {
-      if (!l.empty()) lines.push_back(l);
-    }
-  }
-  WordPieceTrainerOptions to;
-  to.vocab_size = 400;
-  to.min_frequency = 1;
-  WordPieceTrainer trainer(to);
-  for (const auto& l : lines) trainer.add_text(l);
-  auto tok = trainer.train();
+  std::vector<std::string> lines = fixture_lines();
+  auto tok = train_tokenizer(lines, 400);
   lines.resize(12);
-  BertConfig cfg;
-  cfg.hidden_size = 32;
-  cfg.num_hidden_layers = 1;
-  cfg.num_attention_heads = 2;
-  cfg.intermediate_size = 64;
-  cfg.max_position_embeddings = 128;
+  const BertConfig cfg = small_config(32, 1, 2, 64, 128);
   SparseEncoderSettings settings;
   settings.max_length = 128;
   SparseEncoder::create(tok, cfg, settings).save(dir / "ours");  // tokenizer files for HF
@@ -137,10 +134,10 @@ TEST(HfImport, LoadsTransformersBertAndDistilBertCheckpoints) {
     std::ofstream rows(dir / "inputs.jsonl");
     for (const auto& l : lines) rows << json{{"text", l}, {"ids", tok.encode(l).ids}}.dump() << "\n";
   }
-  auto r = test::run_program({python.string(), kScript.string(), "--make-checkpoints",
+  auto r = test::run_program({kPython.string(), kScript.string(), "--make-checkpoints",
                               (dir / "ours").string(), (dir / "inputs.jsonl").string(),
                               dir.path().string()});
-  ASSERT_EQ(r.exit_code, 0) << "reference failed (" << python << "):\n" << r.err;
+  ASSERT_EQ(r.exit_code, 0) << "reference failed (" << kPython << "):\n" << r.err;
   auto batch = encoder::detail::tokenize_batch(tok, lines, 128);
   for (const std::string name : {"bert", "distilbert"}) {
     auto enc = SparseEncoder::load(dir / name);
