@@ -29,12 +29,8 @@ namespace ksparse::synonyms {
 
 struct LlmVerifierOptions {
   // Tokens of the reason generated for accepted pairs (a second, batched generation); 0: no
-  // generation, the reason is "P(yes)=…" only. Off by default: with the in-process backend, a
-  // reason generation after the grammar-constrained verdicts left llama.cpp's context buffers
-  // corrupted (glibc aborts in llama_free at exit; reproduced with
-  // LlmJudgeModel.VerifiesABatchInOneCallWithAnswerProbabilities and reason_tokens 6). Known bug,
-  // under investigation; the verdict itself is unaffected.
-  int reason_tokens = 0;
+  // generation, the reason is "P(yes)=…" only.
+  int reason_tokens = 8;
   // A pair is "accepted" by the verdict when the answer is yes; the build's verify_threshold then
   // applies to the confidence. reason generation runs only for pairs with confidence >= this.
   double reason_min_confidence = 0.5;
