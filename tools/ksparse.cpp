@@ -11,6 +11,9 @@
 #include "commands.h"
 #include "ksparse/core/error.h"
 #include "ksparse/core/version.h"
+#ifdef KSPARSE_HAVE_TORCH
+#include "ksparse/encoder/torch_info.h"
+#endif
 
 namespace {
 
@@ -31,6 +34,12 @@ std::string command_path(const CLI::App& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef KSPARSE_HAVE_TORCH
+  // OpenBLAS and OpenMP read these only when they load: set them and restart once when Debian's
+  // OpenBLAS would fall back to its SSE3 kernels on this CPU, or OpenMP threads would spin
+  // (training 7-10x slower, measured; see bench/RESULTS.md). KSPARSE_NO_ENV_FIX=1 turns it off.
+  ksparse::apply_cpu_runtime_env(argv);
+#endif
   CLI::App app{"ksparse: build Korean-English neural sparse search models end to end"};
   app.set_version_flag("--version", std::string(ksparse::version_string()));
   std::string log_level = "info";
