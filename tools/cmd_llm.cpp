@@ -555,6 +555,9 @@ void run_bench(const BenchOptions& opt) {
     llm::LlamaBackendOptions o = to_backend_options(f);
     // Room for every sequence's prompt and generation at once.
     o.context.n_ctx = p * (opt.n_prompt + opt.n_gen + 8);
+    // Every sequence gets the same prompt, which shared-prefix reuse would decode once (and the
+    // second call not at all); the bench measures decoding each prompt, as llama-batched-bench does.
+    o.reuse_prefix = false;
     reset_peak_rss();
     llm::LlamaBackend backend(o);
     // A prompt of exactly n_prompt tokens: BOS + filler text cut at n_prompt - 1 tokens.
