@@ -83,5 +83,23 @@ TEST(LlmCli, GenerateReportsBadJsonLine) {
   EXPECT_NE(r.err.find("p.jsonl:2"), std::string::npos) << r.err;
 }
 
+// `llm bench --json`: one object per parallelism with the documented fields, all positive.
+TEST(LlmCli, BenchJsonHasOneRowPerParallelismWithTheDocumentedFields) {
+  const auto r = run_cli({"llm", "bench", "--model", test::test_model().string(), "--parallel",
+                          "1,2", "--n-prompt", "96", "--n-gen", "4", "-t", "2", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(rows.is_array());
+  ASSERT_EQ(rows.size(), 2u);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& row = rows[i];
+    EXPECT_EQ(row["parallel"], i == 0 ? 1 : 2);
+    for (const char* key : {"pp_tok_s", "gen_tok_s", "wall_s", "peak_rss_mib"}) {
+      ASSERT_TRUE(row.contains(key)) << key;
+      EXPECT_GT(row[key].get<double>(), 0.0) << key;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ksparse
