@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
+#include <thread>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -97,6 +99,36 @@ CommandResult run_program(const std::vector<std::string>& argv) {
   result.out = read_file(out_path);
   result.err = read_file(err_path);
   return result;
+}
+
+bool kill_program_when(const std::vector<std::string>& argv, const std::function<bool()>& ready,
+                       std::chrono::milliseconds poll, std::chrono::milliseconds timeout) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return false;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(pid, &status, WNOHANG) == pid) return false;  // finished before it was killed
+    if (ready()) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+    }
+    std::this_thread::sleep_for(poll);
+  }
+  kill(pid, SIGKILL);  // never ready: do not leave the program running
+  waitpid(pid, &status, 0);
+  return false;
 }
 
 CommandResult run_cli(const std::vector<std::string>& args) {

@@ -1,7 +1,9 @@
 // Helpers shared by the test programs.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -44,5 +46,11 @@ struct CommandResult {
 CommandResult run_cli(const std::vector<std::string>& args);
 // Runs an arbitrary program the same way.
 CommandResult run_program(const std::vector<std::string>& argv);
+
+// For kill -9 tests: starts `argv` (stdout and stderr to /dev/null), polls `ready` every `poll`
+// while the program runs, and sends SIGKILL as soon as it returns true. True when the program was
+// killed that way; false when it exited first or `ready` stayed false until `timeout`.
+bool kill_program_when(const std::vector<std::string>& argv, const std::function<bool()>& ready,
+                       std::chrono::milliseconds poll, std::chrono::milliseconds timeout);
 
 }  // namespace ksparse::test

@@ -2,17 +2,12 @@
 // rerun resume from the last checkpoint and end exactly like an uninterrupted run; the trained
 // model feeds encode -> search --model -> fuse -> eval, and export.
 #include <gtest/gtest.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "common/test_util.h"
@@ -139,30 +134,13 @@ TEST(TrainerSlowTest, KillNineThenResumeEndsLikeAnUninterruptedRun) {
 
   // Interrupted run: SIGKILL once a checkpoint past step 10 exists, while it is still training.
   const auto args = train_args(tmp.path(), tmp / "killed");
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    const int devnull = ::open("/dev/null", O_WRONLY);
-    dup2(devnull, 2);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  bool killed_while_running = false;
-  for (int i = 0; i < 60000; ++i) {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) break;  // finished before we could kill it
-    const std::int64_t step = latest_step(tmp / "killed");
-    if (step >= 10 && step < 60) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      killed_while_running = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
+  const bool killed_while_running = test::kill_program_when(
+      args,
+      [&] {
+        const std::int64_t step = latest_step(tmp / "killed");
+        return step >= 10 && step < 60;
+      },
+      std::chrono::milliseconds(2), std::chrono::seconds(120));
   ASSERT_TRUE(killed_while_running) << "the child finished before it could be killed";
   const std::int64_t killed_at = latest_step(tmp / "killed");
   ASSERT_GE(killed_at, 10);

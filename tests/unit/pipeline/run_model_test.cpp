@@ -1,10 +1,6 @@
 // `ksparse run` end to end on a tiny config with the real small GGUF: caching, selective reruns,
 // kill -9 resumption.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -12,7 +8,6 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
-#include <thread>
 
 #include "common/test_util.h"
 #include "ksparse/synth/cache.h"
@@ -167,39 +162,19 @@ TEST(RunModel, KillDuringSynthResumesWithoutRedoingFinishedWork) {
   test::TempDir dir;
   const fs::path cfg = test::write_file(dir / "tiny.toml", tiny_config(dir.path(), 1));
   const fs::path cache = dir / "out/.work/synth/cache.sqlite";
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    // Quiet child: its output is not needed.
-    const std::string cli = test::cli_path().string();
-    const int devnull = ::open("/dev/null", O_WRONLY);
-    ::dup2(devnull, 1);
-    ::dup2(devnull, 2);
-    ::execl(cli.c_str(), cli.c_str(), "run", cfg.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  // Wait until the first generation batch is committed to the cache, then kill -9.
-  bool killed = false;
-  for (int i = 0; i < 1200 && !killed; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (fs::exists(cache)) {
-      try {
-        synth::GenerationCache c(cache, 100);
-        if (c.size() >= 1) {
-          ::kill(pid, SIGKILL);
-          killed = true;
+  // Kill -9 once the first generation batch is committed to the cache.
+  const bool killed = test::kill_program_when(
+      {test::cli_path().string(), "run", cfg.string()},
+      [&] {
+        if (!fs::exists(cache)) return false;
+        try {
+          return synth::GenerationCache(cache, 100).size() >= 1;
+        } catch (const std::exception&) {
+          return false;  // locked or not yet initialised: try again
         }
-      } catch (const std::exception&) {
-        // locked or not yet initialised: try again
-      }
-    }
-    int status = 0;
-    if (!killed && ::waitpid(pid, &status, WNOHANG) == pid) break;
-  }
+      },
+      std::chrono::milliseconds(100), std::chrono::seconds(120));
   ASSERT_TRUE(killed) << "the run finished or never reached the synth stage";
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status));
   EXPECT_FALSE(fs::exists(dir / "out/synth"));  // no half-written artifact
   ASSERT_TRUE(fs::exists(dir / "out/data/manifest.json"));
   const std::string data_manifest = test::read_file(dir / "out/data/manifest.json");
@@ -219,16 +194,6 @@ TEST(RunModel, KillDuringTrainingResumesFromTheLastCheckpoint) {
   test::TempDir dir;
   // Enough steps that the kill lands mid-training (checkpoints every 2 steps).
   const fs::path cfg = test::write_file(dir / "tiny.toml", tiny_config(dir.path(), 1, 150));
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    const std::string cli = test::cli_path().string();
-    const int devnull = ::open("/dev/null", O_WRONLY);
-    ::dup2(devnull, 1);
-    ::dup2(devnull, 2);
-    ::execl(cli.c_str(), cli.c_str(), "run", cfg.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
   // Wait for a committed checkpoint of train_real (OUT/.work/train_real/run-*/model/checkpoints).
   auto checkpoint_step = [&]() -> int {
     const fs::path work = dir / "out/.work/train_real";
@@ -245,20 +210,10 @@ TEST(RunModel, KillDuringTrainingResumesFromTheLastCheckpoint) {
     }
     return -1;
   };
-  bool killed = false;
-  for (int i = 0; i < 6000 && !killed; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (checkpoint_step() >= 2) {
-      ::kill(pid, SIGKILL);
-      killed = true;
-    }
-    int status = 0;
-    if (!killed && ::waitpid(pid, &status, WNOHANG) == pid) break;
-  }
+  const bool killed = test::kill_program_when({test::cli_path().string(), "run", cfg.string()},
+                                              [&] { return checkpoint_step() >= 2; },
+                                              std::chrono::milliseconds(50), std::chrono::seconds(300));
   ASSERT_TRUE(killed) << "the run finished or never reached train_real";
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status));
   const int at_kill = checkpoint_step();
   ASSERT_GE(at_kill, 2);
   ASSERT_LT(at_kill, 150) << "training had already finished";
