@@ -12,6 +12,7 @@
 #include <deque>
 #include <map>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "ksparse/core/error.h"
@@ -349,7 +350,6 @@ struct LlamaBackend::Impl {
   };
   std::vector<SavedPrefix> prefixes;
   uint64_t calls = 0;
-  uint64_t prefix_tokens_decoded = 0;  // prompt tokens decoded by save_prefix, all calls
 
   size_t prefix_bytes() const {
     size_t n = 0;
@@ -357,9 +357,11 @@ struct LlamaBackend::Impl {
     return n;
   }
 
-  // Decodes `tokens` alone in sequence 0 (every slot is free) and saves its KV state. False when
-  // llama.cpp cannot (the prefix is then simply decoded with each prompt).
-  bool save_prefix(const std::vector<llama_token>& tokens) {
+  // Decodes `tokens` alone in sequence 0 (every slot is free) and saves its KV state, unless
+  // llama.cpp cannot or the cache budget is taken by prefixes of this call (the prefix is then
+  // simply decoded with each prompt). Returns the tokens decoded: tokens.size(), or 0 when
+  // decoding failed.
+  size_t save_prefix(const std::vector<llama_token>& tokens) {
     llama_memory_t mem = llama_get_memory(ctx);
     llama_memory_seq_rm(mem, 0, -1, -1);
     const size_t n_batch = llama_n_batch(ctx);
@@ -378,7 +380,7 @@ struct LlamaBackend::Impl {
       ok = llama_decode(ctx, batch) == 0;
     }
     llama_batch_free(batch);
-    if (ok) prefix_tokens_decoded += tokens.size();
+    const size_t decoded = ok ? tokens.size() : 0;
     SavedPrefix saved;
     if (ok) {
       saved.state.resize(llama_state_seq_get_size(ctx, 0));
@@ -390,7 +392,7 @@ struct LlamaBackend::Impl {
     if (!ok) {
       spdlog::warn("llm: could not save a shared prompt prefix of {} tokens; decoding it per prompt",
                    tokens.size());
-      return false;
+      return decoded;
     }
     // Make room: drop least recently used prefixes that this call does not use.
     const auto budget = static_cast<size_t>(opts.prefix_cache_mib * 1024.0 * 1024.0);
@@ -401,7 +403,7 @@ struct LlamaBackend::Impl {
           victim = it;
         }
       }
-      if (victim == prefixes.end()) return false;  // everything saved is in use by this call
+      if (victim == prefixes.end()) return decoded;  // everything saved is in use by this call
       prefixes.erase(victim);
     }
     spdlog::debug("llm: saved a shared prompt prefix of {} tokens ({})", tokens.size(),
@@ -409,25 +411,34 @@ struct LlamaBackend::Impl {
     saved.tokens = tokens;
     saved.last_use = calls;
     prefixes.push_back(std::move(saved));
-    return true;
+    return decoded;
   }
+
+  struct PrefixPlan {
+    std::vector<const SavedPrefix*> use;  // per prompt: the saved prefix it starts from, or null
+    uint64_t decoded_tokens = 0;          // prompt tokens decoded to save new prefixes
+  };
 
   // Saves the prefixes the prompts of one generate() call share, then gives for each prompt the
   // longest saved prefix it starts with (and is longer than), or nullptr.
-  std::vector<const SavedPrefix*> plan_prefixes(
-      const std::vector<std::vector<llama_token>>& prompts) {
+  PrefixPlan plan_prefixes(const std::vector<std::vector<llama_token>>& prompts) {
     ++calls;
-    std::vector<const SavedPrefix*> use(prompts.size(), nullptr);
-    if (!opts.reuse_prefix || prompts.empty()) return use;
+    PrefixPlan plan;
+    std::vector<const SavedPrefix*>& use = plan.use;
+    use.assign(prompts.size(), nullptr);
+    if (!opts.reuse_prefix || prompts.empty()) return plan;
     const auto min_len = static_cast<size_t>(std::max(1, opts.prefix_min_tokens));
     const std::vector<size_t> lens = shared_prefix_lengths(prompts, min_len);
+    // Every prompt of a group has the same prefix: try each distinct one once, so that a prefix
+    // that could not be saved is not decoded again for every member of its group.
+    std::set<std::vector<llama_token>> tried;
     for (size_t i = 0; i < prompts.size(); ++i) {
       if (lens[i] == 0) continue;
       std::vector<llama_token> prefix(prompts[i].begin(),
                                       prompts[i].begin() + static_cast<std::ptrdiff_t>(lens[i]));
       const bool known = std::any_of(prefixes.begin(), prefixes.end(),
                                      [&](const SavedPrefix& p) { return p.tokens == prefix; });
-      if (!known) save_prefix(prefix);
+      if (!known && tried.insert(prefix).second) plan.decoded_tokens += save_prefix(prefix);
     }
     for (size_t i = 0; i < prompts.size(); ++i) {
       SavedPrefix* best = nullptr;
@@ -443,7 +454,7 @@ struct LlamaBackend::Impl {
         use[i] = best;
       }
     }
-    return use;
+    return plan;
   }
 
   ChatFamily chat_family() {
@@ -626,8 +637,8 @@ std::vector<GenerationResult> LlamaBackend::generate(
   std::vector<Slot> slots(static_cast<size_t>(n_par));
   llama_memory_t mem = llama_get_memory(im.ctx);
   llama_memory_clear(mem, true);
-  const uint64_t prefix_decoded_before = im.prefix_tokens_decoded;
-  const std::vector<const Impl::SavedPrefix*> prefix_of = im.plan_prefixes(prompts);
+  const Impl::PrefixPlan prefix_plan = im.plan_prefixes(prompts);
+  const std::vector<const Impl::SavedPrefix*>& prefix_of = prefix_plan.use;
 
   const int n_batch = static_cast<int>(llama_n_batch(im.ctx));
   llama_batch batch = llama_batch_init(n_batch, 0, 1);
@@ -638,7 +649,7 @@ std::vector<GenerationResult> LlamaBackend::generate(
 
   GenerationProgress progress;
   progress.total = requests.size();
-  progress.prompt_tokens = im.prefix_tokens_decoded - prefix_decoded_before;
+  progress.prompt_tokens = prefix_plan.decoded_tokens;
   const auto t0 = Clock::now();
   auto last_report = t0;
   auto report = [&](bool force) {
