@@ -30,6 +30,21 @@ std::string json_string_body(const std::string& s) {
   return quoted.substr(1, quoted.size() - 2);
 }
 
+// The first min(want, size) entries of `candidates` after a partial Fisher-Yates shuffle driven by
+// std::mt19937_64(seed). Its output sequence is fixed by the standard (unlike the distributions),
+// so the draw is the same on every platform; the reduction is our own for the same reason.
+std::vector<std::size_t> draw_without_repeats(std::vector<std::size_t> candidates,
+                                              std::size_t want, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  want = std::min(want, candidates.size());
+  for (std::size_t k = 0; k < want; ++k) {
+    const std::size_t j = k + static_cast<std::size_t>(rng() % (candidates.size() - k));
+    std::swap(candidates[k], candidates[j]);
+  }
+  candidates.resize(want);
+  return candidates;
+}
+
 }  // namespace
 
 void PromptTemplate::validate() const {
@@ -183,17 +198,11 @@ PromptBuilder::PromptBuilder(PromptTemplate tmpl, std::vector<FewShotExample> po
   if (options_.example_sets > 0) field("sets:" + std::to_string(options_.example_sets));
   fingerprint_ = h.hex_digest();
   // Fixed example sets, each drawn from the whole pool by its own seeded stream.
-  const std::size_t want = std::min<std::size_t>(template_.num_examples, pool_.size());
+  std::vector<std::size_t> all(pool_.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
   for (std::size_t set = 0; set < options_.example_sets && !pool_.empty(); ++set) {
-    std::vector<std::size_t> idx(pool_.size());
-    for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-    std::mt19937_64 rng(mix64(options_.seed) ^ mix64(0x5e75e7ULL + set));
-    for (std::size_t k = 0; k < want; ++k) {
-      const std::size_t j = k + static_cast<std::size_t>(rng() % (idx.size() - k));
-      std::swap(idx[k], idx[j]);
-    }
-    idx.resize(want);
-    sets_.push_back(std::move(idx));
+    sets_.push_back(draw_without_repeats(all, template_.num_examples,
+                                         mix64(options_.seed) ^ mix64(0x5e75e7ULL + set)));
   }
 }
 
@@ -210,41 +219,28 @@ std::vector<FewShotExample> PromptBuilder::draw_examples(const std::string& doc_
   if (pool_.empty()) {
     return {template_.examples.begin(), template_.examples.begin() + want};
   }
-  if (!sets_.empty()) {
-    const std::size_t first =
-        stable_hash(doc_id, mix64(options_.seed) ^ mix64(item + 1)) % sets_.size();
-    for (std::size_t k = 0; k < sets_.size(); ++k) {
-      const auto& set = sets_[(first + k) % sets_.size()];
-      const bool holds_doc = std::any_of(set.begin(), set.end(), [&](std::size_t i) {
-        return !pool_[i].doc_id.empty() && pool_[i].doc_id == doc_id;
-      });
-      if (holds_doc) continue;
-      std::vector<FewShotExample> out;
-      for (std::size_t i : set) out.push_back(pool_[i]);
-      for (std::size_t i = 0; out.size() < want && i < template_.examples.size(); ++i) {
-        out.push_back(template_.examples[i]);
-      }
-      return out;
+  // The chosen real examples, filled up with the template's own when there are too few.
+  auto examples = [&](const std::vector<std::size_t>& chosen) {
+    std::vector<FewShotExample> out;
+    for (std::size_t i : chosen) out.push_back(pool_[i]);
+    for (std::size_t i = 0; out.size() < want && i < template_.examples.size(); ++i) {
+      out.push_back(template_.examples[i]);
     }
+    return out;
+  };
+  const auto from_doc = [&](std::size_t i) {
+    return !pool_[i].doc_id.empty() && pool_[i].doc_id == doc_id;
+  };
+  const std::uint64_t pick = stable_hash(doc_id, mix64(options_.seed) ^ mix64(item + 1));
+  for (std::size_t k = 0; k < sets_.size(); ++k) {
+    const auto& set = sets_[(pick % sets_.size() + k) % sets_.size()];
+    if (std::none_of(set.begin(), set.end(), from_doc)) return examples(set);
   }
   std::vector<std::size_t> eligible;
   for (std::size_t i = 0; i < pool_.size(); ++i) {
-    if (pool_[i].doc_id.empty() || pool_[i].doc_id != doc_id) eligible.push_back(i);
+    if (!from_doc(i)) eligible.push_back(i);
   }
-  // std::mt19937_64's output sequence is fixed by the standard (unlike the distributions), so the
-  // draw is the same on every platform; the reduction below is our own for the same reason.
-  std::mt19937_64 rng(stable_hash(doc_id, mix64(options_.seed) ^ mix64(item + 1)));
-  std::vector<FewShotExample> out;
-  for (std::size_t k = 0; k < want && k < eligible.size(); ++k) {
-    const std::size_t j = k + static_cast<std::size_t>(rng() % (eligible.size() - k));
-    std::swap(eligible[k], eligible[j]);
-    out.push_back(pool_[eligible[k]]);
-  }
-  // Too few real examples: fill up with the template's own.
-  for (std::size_t i = 0; out.size() < want && i < template_.examples.size(); ++i) {
-    out.push_back(template_.examples[i]);
-  }
-  return out;
+  return examples(draw_without_repeats(std::move(eligible), want, pick));
 }
 
 std::string PromptBuilder::build(const Document& doc, std::size_t item) const {
