@@ -137,6 +137,7 @@ std::vector<GenerationRecord> run_generation(const std::vector<Document>& docs,
       req.prompt = b.build(*by_id.at(r.doc_id), r.item);
       req.max_tokens = b.prompt_template().max_tokens;
       req.stop = b.prompt_template().stop;
+      req.grammar = b.prompt_template().grammar;
       req.sampling = options.sampling;
       req.sampling.seed = request_seed(options.seed, r.doc_id, r.item);
       requests.push_back(std::move(req));

@@ -45,6 +45,17 @@ std::vector<std::size_t> draw_without_repeats(std::vector<std::size_t> candidate
   return candidates;
 }
 
+// Whether a GBNF text has a line that starts with `root ::=` (blanks allowed around `root`).
+bool defines_root_rule(const std::string& gbnf) {
+  std::istringstream lines(gbnf);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const std::string_view l = trim_ascii(line);
+    if (l.rfind("root", 0) == 0 && trim_ascii(l.substr(4)).rfind("::=", 0) == 0) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 void PromptTemplate::validate() const {
@@ -70,13 +81,16 @@ void PromptTemplate::validate() const {
   for (const std::string& s : stop) {
     if (s.empty()) throw ConfigError(at + ": `stop` strings must not be empty");
   }
+  if (!grammar.empty() && !defines_root_rule(grammar)) {
+    throw ConfigError(at + ": `grammar` needs a rule `root ::= ...`");
+  }
 }
 
 PromptTemplate parse_prompt_template(const std::string& text, const std::string& name) {
   const ConfigTable t = parse_config(text, name);
   t.expect_keys({"name", "style", "language", "output", "queries_per_prompt", "num_examples",
-                 "max_tokens", "stop", "response_prefix", "example", "example_separator", "prompt",
-                 "examples"});
+                 "max_tokens", "stop", "response_prefix", "grammar", "example", "example_separator",
+                 "prompt", "examples"});
   PromptTemplate p;
   p.name = t.get<std::string>("name", fs::path(name).stem().string());
   p.style = t.get<std::string>("style", "");
@@ -99,6 +113,7 @@ PromptTemplate parse_prompt_template(const std::string& text, const std::string&
   p.max_tokens = t.get<int>("max_tokens", 48);
   p.stop = t.get<std::vector<std::string>>("stop", {});
   p.response_prefix = t.get<std::string>("response_prefix", "");
+  p.grammar = t.get<std::string>("grammar", "");
   p.example = t.get<std::string>("example", "");
   p.example_separator = t.get<std::string>("example_separator", "\n\n");
   p.prompt = t.require<std::string>("prompt");

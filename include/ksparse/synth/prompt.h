@@ -13,6 +13,8 @@
 //   stop = ["\n"]
 //   response_prefix = '{"query": "'   # appended to the prompt; the output parsed is
 //                                     # response_prefix + completion
+//   grammar = '''root ::= ...'''  # optional GBNF (rule "root") the completion must follow, e.g.
+//                                 # the rest of the JSON object after response_prefix
 //   example = '문서: {passage}\n{"query": "{query}"}'   # one rendered few-shot example
 //   example_separator = "\n\n"
 //   prompt = '''...{examples}...{document}...'''         # placeholders {examples} {document} {n}
@@ -58,6 +60,9 @@ struct PromptTemplate {
   int max_tokens = 48;
   std::vector<std::string> stop;
   std::string response_prefix;
+  // GBNF with a "root" rule that constrains the completion ("" = unconstrained). It decides
+  // nothing by itself: a completion that runs out of max_tokens still fails the structure filter.
+  std::string grammar;
   std::string example;
   std::string example_separator = "\n\n";
   std::string prompt;
@@ -67,7 +72,8 @@ struct PromptTemplate {
 
   // ConfigError naming the template when a placeholder is missing ({document} in prompt,
   // {examples} when num_examples > 0, {passage} and {query} in example), num_examples > 8 or
-  // larger than the default examples available, queries_per_prompt == 0, or max_tokens < 1.
+  // larger than the default examples available, queries_per_prompt == 0, max_tokens < 1, or a
+  // grammar without a "root ::=" rule (llama.cpp parses the rest when generation starts).
   void validate() const;
 };
 

@@ -23,6 +23,7 @@ class FakeBackend : public llm::Backend {
       const std::vector<llm::GenerationRequest>& requests) override {
     ++calls;
     batch_sizes.push_back(requests.size());
+    for (const auto& r : requests) grammars.push_back(r.grammar);
     if (sleep_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms_));
     std::vector<llm::GenerationResult> out;
     for (const auto& r : requests) out.push_back(complete(r));
@@ -61,6 +62,7 @@ class FakeBackend : public llm::Backend {
 
   int calls = 0;
   std::vector<std::size_t> batch_sizes;
+  std::vector<std::string> grammars;  // each request's grammar, in order
 
  private:
   int sleep_ms_;

@@ -119,6 +119,27 @@ TEST(RunGeneration, BatchedAndIndependentOfBatchSize) {
   EXPECT_NE(r1[0].generation.text, r1[1].generation.text);
 }
 
+// A template's grammar rides on each of its requests, and only on its own.
+TEST(RunGeneration, RequestsCarryTheirTemplatesGrammar) {
+  Fixture fx(4);
+  const std::string constrained = "grammar = 'root ::= [a-z]+ \"\\\"}\"'\n" + std::string(kKeyword);
+  fx.builders[1] =
+      PromptBuilder(parse_prompt_template(constrained, "g.toml"), std::vector<FewShotExample>{});
+  ASSERT_EQ(fx.builders[1].prompt_template().grammar, R"(root ::= [a-z]+ "\"}")");
+  GenerationCache cache(fx.dir / "g.sqlite");
+  fakes::FakeBackend backend;
+  const auto records = run_generation(fx.docs, fx.builders, backend, cache, fx.options(5));
+  ASSERT_EQ(backend.grammars.size(), records.size());
+  std::size_t with_grammar = 0;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const bool second = records[i].template_index == 1;
+    EXPECT_EQ(backend.grammars[i], second ? fx.builders[1].prompt_template().grammar : "") << i;
+    with_grammar += second ? 1 : 0;
+  }
+  EXPECT_GT(with_grammar, 0u);
+  EXPECT_LT(with_grammar, records.size());
+}
+
 TEST(RunGeneration, RerunReusesEverything) {
   Fixture fx;
   GenerationCache cache(fx.dir / "c.sqlite");

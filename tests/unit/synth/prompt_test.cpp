@@ -60,6 +60,17 @@ TEST(PromptTemplate, RejectsMissingPlaceholdersAndUnknownKeys) {
   } catch (const ConfigError& e) {
     EXPECT_THAT(e.what(), HasSubstr("temperature"));
   }
+  const std::string no_root = "grammar = 'query ::= [a-z]+'\n" + std::string(kTemplate);
+  try {
+    parse_prompt_template(no_root, "t.toml");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("root ::="));
+  }
+  const std::string with_root =
+      "grammar = '''\nq ::= [a-z]+\n  root ::= q\n'''\n" + std::string(kTemplate);
+  EXPECT_EQ(parse_prompt_template(with_root, "t.toml").grammar, "q ::= [a-z]+\n  root ::= q\n");
+  EXPECT_TRUE(parse_prompt_template(kTemplate, "t.toml").grammar.empty());
   std::string too_many = kTemplate;
   too_many.replace(too_many.find("num_examples = 2"), 16, "num_examples = 3");
   EXPECT_THROW(parse_prompt_template(too_many, "t.toml"), ConfigError);
@@ -75,6 +86,8 @@ TEST(PromptTemplate, DefaultTemplatesLoad) {
     EXPECT_LE(t.num_examples, 8u);
     EXPECT_EQ(t.hash, sha256_file(dir / (std::string(name) + ".toml")));
     languages.insert(t.language);
+    // The JSON templates constrain the rest of the object after their response prefix.
+    EXPECT_THAT(t.grammar, HasSubstr("root ::= char+ \"\\\"}\"")) << name;
     // The template's own examples parse as the model's output should.
     for (const FewShotExample& e : t.examples) {
       const std::string shown = fill_placeholders(t.example, {{"passage", ""}, {"query", e.query}});
