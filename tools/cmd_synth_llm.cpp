@@ -172,6 +172,7 @@ void run_docs(DocsCommandOptions opt) {
   }
   spdlog::info("{} queries without a passage", items.size());
   opt.llm.filters.length = synth::passage_length_options();
+  opt.llm.filters.repetition = synth::passage_repetition_options();
   opt.llm.filters.round_trip_enabled = false;
   opt.llm.filters.validate();
   synth::TermOverlapFilterOptions overlap;
@@ -384,6 +385,7 @@ json run_llm_near_misses(const fs::path& corpus_path, const fs::path& out_dir, S
   // A near miss is a passage, on the positive's topic, that shares little text with it: more than
   // 60% of its character 4-grams in the positive reads as a rewording of the answer passage.
   opt.filters.length = synth::passage_length_options();
+  opt.filters.repetition = synth::passage_repetition_options();
   opt.filters.copy.max_containment = 0.6;
   opt.filters.round_trip_enabled = false;
   synth::Funnel funnel = synth::make_passage_funnel(opt.filters, nullptr);

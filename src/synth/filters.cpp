@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "ksparse/core/error.h"
@@ -177,6 +179,49 @@ std::optional<std::string> CopyFilter::check(const Candidate& c) {
   return std::nullopt;
 }
 
+// --- repetition ---
+
+void RepetitionFilterOptions::validate() const {
+  check_share(min_distinct_bigrams, "synth.filters.repetition.min_distinct_bigrams");
+}
+
+RepetitionFilter::RepetitionFilter(RepetitionFilterOptions options)
+    : options_((options.validate(), options)) {}
+
+std::optional<std::string> RepetitionFilter::check(const Candidate& c) {
+  const std::string norm = normalize_for_dedup(c.query);
+  if (options_.max_word_repeats > 0) {
+    std::unordered_map<std::string_view, std::size_t> words;
+    std::string_view rest(norm);
+    while (!rest.empty()) {
+      const std::size_t sp = rest.find(' ');
+      const std::string_view w = rest.substr(0, sp);
+      if (!w.empty() && ++words[w] > options_.max_word_repeats) {
+        return "the word \"" + std::string(w) + "\" occurs " + std::to_string(words[w]) +
+               " times (at most " + std::to_string(options_.max_word_repeats) + ")";
+      }
+      rest = sp == rest.npos ? std::string_view() : rest.substr(sp + 1);
+    }
+  }
+  std::vector<char32_t> cps;
+  for (std::size_t pos = 0; pos < norm.size();) {
+    const char32_t cp = utf8_next(norm, pos);
+    if (cp != U' ') cps.push_back(cp);
+  }
+  if (cps.size() < 2 || cps.size() - 1 < options_.min_bigrams) return std::nullopt;
+  std::unordered_set<std::uint64_t> distinct;
+  for (std::size_t i = 0; i + 1 < cps.size(); ++i) {
+    distinct.insert((static_cast<std::uint64_t>(cps[i]) << 32) | cps[i + 1]);
+  }
+  const double share = static_cast<double>(distinct.size()) / static_cast<double>(cps.size() - 1);
+  if (share < options_.min_distinct_bigrams) {
+    return std::to_string(distinct.size()) + " distinct character bigrams of " +
+           std::to_string(cps.size() - 1) + " (" + fmt2(share) + " < " +
+           fmt2(options_.min_distinct_bigrams) + ")";
+  }
+  return std::nullopt;
+}
+
 // --- script ---
 
 void ScriptFilterOptions::validate() const {
@@ -302,6 +347,7 @@ void FilterOptions::validate() const {
   near_duplicate.validate();
   copy.validate();
   script.validate();
+  repetition.validate();
   logprob.validate();
   round_trip.validate();
 }
@@ -333,6 +379,10 @@ nlohmann::json FilterOptions::to_json() const {
         {"english_min_latin", script.english_min_latin},
         {"mixed_min_hangul", script.mixed_min_hangul},
         {"mixed_min_latin", script.mixed_min_latin}}},
+      {"repetition",
+       {{"max_word_repeats", repetition.max_word_repeats},
+        {"min_distinct_bigrams", repetition.min_distinct_bigrams},
+        {"min_bigrams", repetition.min_bigrams}}},
       {"logprob",
        {{"min_mean_logprob", finite_or_null(logprob.min_mean_logprob)},
         {"reject_missing", logprob.reject_missing}}},
@@ -390,6 +440,7 @@ void add_text_filters(Funnel& funnel, const FilterOptions& options) {
   funnel.add(std::make_unique<StructureFilter>());
   funnel.add(std::make_unique<LengthFilter>(options.length));
   funnel.add(std::make_unique<ScriptFilter>(options.script));
+  funnel.add(std::make_unique<RepetitionFilter>(options.repetition));
   funnel.add(std::make_unique<CopyFilter>(options.copy));
   funnel.add(std::make_unique<LogprobFilter>(options.logprob));
   funnel.add(std::make_unique<ExactDuplicateFilter>());

@@ -92,6 +92,14 @@ LengthFilterOptions passage_length_options() {
   return o;
 }
 
+RepetitionFilterOptions passage_repetition_options() {
+  RepetitionFilterOptions o;
+  o.max_word_repeats = 0;  // particles and topic words recur in any real passage
+  o.min_distinct_bigrams = 0.3;
+  o.min_bigrams = 20;
+  return o;
+}
+
 Funnel make_passage_funnel(const FilterOptions& options, const TermOverlapFilterOptions* overlap) {
   options.validate();
   Funnel funnel;

@@ -175,6 +175,28 @@ class ScriptFilter : public Filter {
   ScriptFilterOptions options_;
 };
 
+// Degenerate repetition, which neither the log-probability (a model repeating itself is confident)
+// nor the other filters catch: "이유 이유 이유", "서울 날씨 서울 날씨 서울 날씨".
+// Counted on the normalize_for_dedup() form.
+struct RepetitionFilterOptions {
+  std::size_t max_word_repeats = 2;  // reject when one word occurs more often (0 = off)
+  // Reject when distinct character bigrams (spaces removed) / all bigrams falls below this, for
+  // queries with at least min_bigrams bigrams ("이유이유이유이유" has 2 distinct of 7).
+  double min_distinct_bigrams = 0.5;
+  std::size_t min_bigrams = 8;
+  void validate() const;  // min_distinct_bigrams in [0, 1]
+};
+
+class RepetitionFilter : public Filter {
+ public:
+  explicit RepetitionFilter(RepetitionFilterOptions options = {});
+  std::string name() const override { return "repetition"; }
+  std::optional<std::string> check(const Candidate& c) override;
+
+ private:
+  RepetitionFilterOptions options_;
+};
+
 // The model output did not parse into the requested structure (Candidate::parsed).
 class StructureFilter : public Filter {
  public:
@@ -224,6 +246,7 @@ struct FilterOptions {
   NearDuplicateFilterOptions near_duplicate;
   CopyFilterOptions copy;
   ScriptFilterOptions script;
+  RepetitionFilterOptions repetition;
   LogprobFilterOptions logprob;
   RoundTripFilterOptions round_trip;
   bool round_trip_enabled = true;  // needs a retriever
@@ -260,8 +283,8 @@ class Funnel {
   std::vector<std::unique_ptr<Filter>> filters_;
 };
 
-// Appends the text filters every funnel shares, cheapest first: structure, length, script, copy,
-// logprob, exact_duplicate, near_duplicate (configured from `options`, which is not validated here).
+// Appends the text filters every funnel shares, cheapest first: structure, length, script,
+// repetition, copy, logprob, exact_duplicate, near_duplicate (configured from `options`, which is not validated here).
 void add_text_filters(Funnel& funnel, const FilterOptions& options);
 
 // The standard funnel: the text filters (add_text_filters), then round_trip (when enabled;

@@ -86,6 +86,9 @@ Funnel make_passage_funnel(const FilterOptions& options, const TermOverlapFilter
 
 // Passage length bounds: 30..2000 code points, 8..1024 analyzer terms.
 LengthFilterOptions passage_length_options();
+// Passage repetition: no per-word bound (particles recur); reject a text of >= 20 bigrams whose
+// distinct character bigrams are under 30% of them (a generation stuck in a loop).
+RepetitionFilterOptions passage_repetition_options();
 
 // --- dictionary variants ---
 

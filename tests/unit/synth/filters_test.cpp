@@ -8,6 +8,7 @@
 
 #include "common/test_util.h"
 #include "ksparse/core/error.h"
+#include "ksparse/synth/rewrite.h"
 
 namespace ksparse::synth {
 namespace {
@@ -156,6 +157,45 @@ TEST(ScriptFilter, KoreanQueriesNeedHangul) {
   EXPECT_EQ(*r, "no letters");
 }
 
+TEST(RepetitionFilter, KeepsOrdinaryQueriesRejectsLoops) {
+  RepetitionFilter f;
+  EXPECT_EQ(f.check(cand("세종대왕이 훈민정음을 반포한 해는 언제인가요?")), std::nullopt);
+  EXPECT_EQ(f.check(cand("서울 지하철 9호선 급행 정차역")), std::nullopt);
+  EXPECT_EQ(f.check(cand("한국 대 한국 축구 경기 결과")), std::nullopt);  // twice is fine
+  EXPECT_EQ(f.check(cand("이유이유")), std::nullopt);  // 3 bigrams: too short to judge
+  EXPECT_EQ(f.check(cand("이유 이유 이유")), "the word \"이유\" occurs 3 times (at most 2)");
+  auto r = f.check(cand("서울 날씨 서울 날씨 서울 날씨"));
+  ASSERT_TRUE(r);
+  EXPECT_THAT(*r, HasSubstr("\"서울\" occurs 3 times"));
+  // Compared on the normalised form: case and full-width letters fold.
+  r = f.check(cand("BERT bert Ｂｅｒｔ 모델"));
+  ASSERT_TRUE(r);
+  EXPECT_THAT(*r, HasSubstr("\"bert\" occurs 3 times"));
+  // No spaces to count words by: 10 syllables, 9 bigrams, 2 distinct.
+  EXPECT_EQ(f.check(cand("이유이유이유이유이유")), "2 distinct character bigrams of 9 (0.22 < 0.50)");
+  EXPECT_EQ(f.check(cand("하하하하하하하하하")), "1 distinct character bigrams of 8 (0.12 < 0.50)");
+}
+
+TEST(RepetitionFilter, OptionsAndPassageSettings) {
+  RepetitionFilterOptions o;
+  o.max_word_repeats = 0;  // word count off; the bigram check still runs
+  RepetitionFilter words_off(o);
+  EXPECT_EQ(words_off.check(cand("이유 이유 이유")), std::nullopt);
+  EXPECT_TRUE(words_off.check(cand("이유이유이유이유이유")));
+  o.min_distinct_bigrams = 1.5;
+  EXPECT_THROW(RepetitionFilter{o}, ConfigError);
+
+  // Passages: particles recur in every real text, a loop does not pass.
+  RepetitionFilter passages(passage_repetition_options());
+  EXPECT_EQ(passages.check(cand(kDocSejong)), std::nullopt);
+  EXPECT_EQ(passages.check(cand(kDocKimchi)), std::nullopt);
+  std::string loop;
+  for (int i = 0; i < 10; ++i) loop += "훈민정음은 한글의 바탕이다. ";
+  const auto r = passages.check(cand(loop));
+  ASSERT_TRUE(r);
+  EXPECT_THAT(*r, HasSubstr("distinct character bigrams"));
+}
+
 TEST(ScriptFilter, EnglishAndMixedStyles) {
   ScriptFilter f;
   EXPECT_EQ(f.check(cand("jeju olle trail courses", "d", kDocSejong, QueryLanguage::kEnglish)),
@@ -274,17 +314,22 @@ TEST(Funnel, CountsEachRejectionOnceAndRemembersOnlyKeptCandidates) {
   cs.push_back(cand("훈민정음 창제 반포 시기"));                    // 7 near duplicate of 0
   cs.push_back(cand("김장 문화 유네스코 등재", "d1"));              // 8 round trip (top-1 is d2)
   cs.push_back(cand("김장 문화 유네스코 등재", "d2", kDocKimchi));  // 9 kept (8 was not kept)
+  cs.push_back(cand("반포 반포 반포 연도"));                        // 10 repetition
   const FunnelResult r = funnel.run(cs);
-  EXPECT_EQ(r.input, 10u);
+  EXPECT_EQ(r.input, 11u);
   EXPECT_EQ(r.kept, (std::vector<std::size_t>{0, 9}));
   const nlohmann::json j = r.to_json();
-  EXPECT_EQ(j["input"], 10);
+  EXPECT_EQ(j["input"], 11);
   EXPECT_EQ(j["passed"], 2);
-  const nlohmann::json expected = {{"structure", 1},      {"length", 1},    {"script", 1},
-                                   {"copy", 1},           {"logprob", 1},   {"exact_duplicate", 1},
-                                   {"near_duplicate", 1}, {"round_trip", 1}};
+  const nlohmann::json expected = {
+      {"structure", 1}, {"length", 1},          {"script", 1},         {"repetition", 1},
+      {"copy", 1},      {"logprob", 1},         {"exact_duplicate", 1}, {"near_duplicate", 1},
+      {"round_trip", 1}};
   EXPECT_EQ(j["by_filter"], expected);
-  ASSERT_EQ(r.rejections.size(), 8u);
+  EXPECT_EQ(j["order"], (std::vector<std::string>{"structure", "length", "script", "repetition",
+                                                  "copy", "logprob", "exact_duplicate",
+                                                  "near_duplicate", "round_trip"}));
+  ASSERT_EQ(r.rejections.size(), 9u);
   EXPECT_EQ(r.rejections[0].index, 1u);
   EXPECT_EQ(r.rejections[0].filter, "exact_duplicate");
   auto v = r.verdicts(3);
@@ -292,11 +337,11 @@ TEST(Funnel, CountsEachRejectionOnceAndRemembersOnlyKeptCandidates) {
   EXPECT_EQ(v["copy"], "the query is a verbatim substring of the document");
   EXPECT_EQ(v.count("logprob"), 0u);
   v = r.verdicts(0);
-  EXPECT_EQ(v.size(), 8u);
+  EXPECT_EQ(v.size(), 9u);
   for (const auto& [name, verdict] : v) EXPECT_EQ(verdict, "pass") << name;
   // Each filter's own counters: the length filter saw everything structure passed.
   EXPECT_EQ(funnel.filters()[0]->rejected(), 1u);
-  EXPECT_EQ(funnel.filters()[1]->passed() + funnel.filters()[1]->rejected(), 9u);
+  EXPECT_EQ(funnel.filters()[1]->passed() + funnel.filters()[1]->rejected(), 10u);
 }
 
 TEST(Funnel, RoundTripNeedsARetriever) {
@@ -304,7 +349,7 @@ TEST(Funnel, RoundTripNeedsARetriever) {
   FilterOptions o;
   o.round_trip_enabled = false;
   Funnel f = make_default_funnel(o, nullptr);
-  EXPECT_EQ(f.filters().size(), 7u);
+  EXPECT_EQ(f.filters().size(), 8u);
 }
 
 }  // namespace

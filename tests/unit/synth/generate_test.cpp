@@ -288,7 +288,7 @@ TEST(SynthesizeQueries, TriplesCarryProvenance) {
     EXPECT_EQ(t.source, TripleSource::kSynthetic);
     ASSERT_TRUE(t.provenance);
     EXPECT_EQ(t.provenance->model, "fake-model sha256:0");
-    EXPECT_EQ(t.provenance->filters.size(), 8u);
+    EXPECT_EQ(t.provenance->filters.size(), 9u);
     EXPECT_TRUE(t.provenance->logprob);
     EXPECT_GE(*t.provenance->logprob, -3.0);
     EXPECT_EQ(t.query_id.rfind("syn-" + t.positive_id + "-", 0), 0u) << t.query_id;
