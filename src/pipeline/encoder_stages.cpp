@@ -20,9 +20,11 @@
 #include "ksparse/encoder/sparse_index.h"
 #include "ksparse/encoder/trainer.h"
 #include "ksparse/eval/fusion.h"
+#include "ksparse/eval/metrics.h"
 #include "ksparse/index/search.h"
 #include "ksparse/index/text_index.h"
 #include "ksparse/pipeline/stages.h"
+#include "ksparse/synth/merge.h"
 #include "ksparse/synth/triples.h"
 #include "stage_util.h"
 
@@ -149,6 +151,11 @@ struct SparseSettings {
   std::size_t k = 100;
   std::vector<Metric> metrics;
   FusionOptions fusion;
+  // fusion_weight = "auto": the sparse weight is chosen from this grid by the first metric on the
+  // training run's validation queries (real questions held out from training), never on the test
+  // queries.
+  bool tune_weight = false;
+  std::vector<double> weight_grid;
 };
 
 // The shared [sparse] table: encoding (pruning), search depth, metrics and BM25 + sparse fusion.
@@ -172,8 +179,17 @@ SparseSettings sparse_settings(const ConfigTable& section, const ConfigTable& ro
   } catch (const ConfigError& e) {
     throw ConfigError(t.where("fusion") + ": `sparse.fusion`: " + e.what());
   }
-  // Weight of the sparse run; BM25 gets 1 - w.
-  const double w = t.get("fusion_weight", 0.5);
+  // Weight of the sparse run (BM25 gets 1 - w), or "auto".
+  const json all = t.to_json();
+  if (all.contains("fusion_weight") && all["fusion_weight"].is_string()) {
+    if (all["fusion_weight"] != "auto") {
+      throw ConfigError(t.where("fusion_weight") +
+                        ": `sparse.fusion_weight` must be a number in [0, 1] or \"auto\"");
+    }
+    s.tune_weight = true;
+    for (int i = 0; i <= 20; ++i) s.weight_grid.push_back(i / 20.0);
+  }
+  const double w = s.tune_weight ? 0.5 : t.get("fusion_weight", 0.5);
   if (!(w >= 0.0 && w <= 1.0)) {
     throw ConfigError(t.where("fusion_weight") + ": `sparse.fusion_weight` must be in [0, 1]");
   }
@@ -188,6 +204,68 @@ SparseSettings sparse_settings(const ConfigTable& section, const ConfigTable& ro
     throw ConfigError(t.where() + ": [sparse]: " + e.what());
   }
   return s;
+}
+
+// fusion_weight = "auto": rebuilds the trainer's validation split (synth::merge_triples over the
+// real training triples with the [train] fraction and seed; which queries it holds out depends only
+// on their ids and the seed, so it is the split the trainer held out), searches those queries with
+// BM25 and the sparse model, and returns the grid weight with the best first metric (ties: the
+// smaller sparse weight) with the whole curve.
+json tune_fusion_weight(const fs::path& data, const fs::path& bm25_dir, const InvertedIndex& sparse,
+                        const SparseEncoder& enc, const TrainOptions& train,
+                        const SparseSettings& st, unsigned threads) {
+  synth::MergeOptions mo;
+  mo.synthetic_per_real = 0.0;
+  mo.validation_fraction = train.validation_fraction;
+  mo.seed = train.seed;
+  const synth::MergeResult split =
+      synth::merge_triples(synth::read_triples(data / "train_triples.jsonl"), {}, mo);
+  if (split.validation.empty()) {
+    throw ConfigError(
+        "[sparse] fusion_weight = \"auto\" tunes on the training validation queries, but there "
+        "are none: set [train] validation_fraction > 0 or give a number");
+  }
+  std::vector<std::string> ids;
+  std::vector<std::string> texts;
+  Qrels qrels;
+  for (const synth::Triple& t : split.validation) {
+    if (qrels.find(t.query_id) == qrels.end()) {
+      ids.push_back(t.query_id);
+      texts.push_back(t.query);
+    }
+    qrels[t.query_id][t.positive_id] = 1;
+  }
+  SearchOptions so;
+  so.k = st.k;
+  const InvertedIndex bm25 = open_index_dir(bm25_dir);
+  const Analyzer analyzer(index_analyzer_options(bm25));
+  std::vector<SparseVector> bm25_q, sparse_q;
+  for (const std::string& text : texts) {
+    bm25_q.push_back(encode_query(bm25, analyzer, text));
+    sparse_q.push_back(index_query(sparse, enc, text));
+  }
+  const std::vector<Run> runs = {hits_to_run(bm25, ids, batch_search(bm25, bm25_q, so, threads)),
+                                 hits_to_run(sparse, ids, batch_search(sparse, sparse_q, so, threads))};
+  const Metric metric = st.metrics.front();
+  json curve = json::array();
+  double best_w = 0.0, best = -1.0;
+  for (const double w : st.weight_grid) {
+    FusionOptions fo = st.fusion;
+    fo.weights = {1.0 - w, w};
+    const double v = evaluate(qrels, fuse_runs(runs, fo), {metric}).mean.front();
+    curve.push_back({{"weight", w}, {metric.name(), v}});
+    if (v > best) {
+      best = v;
+      best_w = w;
+    }
+  }
+  spdlog::info("fusion weight {:.2f} (sparse) chosen on {} validation queries: {} {:.4f}", best_w,
+               ids.size(), metric.name(), best);
+  return {{"queries", ids.size()},
+          {"metric", metric.name()},
+          {"curve", curve},
+          {"chosen_weight", best_w},
+          {"validation_value", best}};
 }
 
 StageSpec eval_stage(bool synthetic) {
@@ -206,7 +284,8 @@ StageSpec eval_stage(bool synthetic) {
                 {"metrics", detail::metrics_string(st.metrics)},
                 {"fusion",
                  {{"method", std::string(fusion_method_name(st.fusion.method))},
-                  {"weights", st.fusion.weights},
+                  {"weights", st.tune_weight ? json("auto") : json(st.fusion.weights)},
+                  {"weight_grid", st.weight_grid},
                   {"rrf_k", st.fusion.rrf_k},
                   {"depth", st.fusion.depth}}}};
     return p;
@@ -242,6 +321,15 @@ StageSpec eval_stage(bool synthetic) {
     const EvalResult r =
         detail::evaluate_and_write(ctx.out_dir(), qrels, run, st.metrics, "sparse-" + variant);
 
+    json tuning = nullptr;
+    if (st.tune_weight) {
+      const TrainOptions to =
+          train_options(ctx.root().table(train), ctx.root(), variant == "synth");
+      tuning = tune_fusion_weight(data, ctx.input("bm25") / "index", index, enc, to, st, threads);
+      const double w = tuning["chosen_weight"].get<double>();
+      st.fusion.weights = {1.0 - w, w};
+    }
+
     // BM25 + sparse fusion over the two run files, as `ksparse fuse` does.
     const Run bm25 = read_trec_run(ctx.input("bm25") / "run.trec");
     const Run fused = fuse_runs({bm25, read_trec_run(ctx.out_dir() / "run.trec")}, st.fusion);
@@ -263,7 +351,9 @@ StageSpec eval_stage(bool synthetic) {
                  {"encode_seconds", encode_s},
                  {"search_seconds", search_s},
                  {"sparse", sparse},
-                 {"fusion", fusion}};
+                 {"fusion", fusion},
+                 {"fusion_weights", st.fusion.weights},
+                 {"fusion_tuning", tuning}};
     spdlog::info("eval_{}: {} sparse {:.4f}, BM25 + sparse {:.4f} over {} queries", variant,
                  st.metrics.front().name(), r.mean.front(), f.mean.front(), ids.size());
   };

@@ -29,7 +29,8 @@
 // (TrainOptions field for field, see encoder/trainer.h; `threads` defaults to the top-level one)
 // shared by both trainings so they differ only in their data, and the `[sparse]` table (top_k,
 // threshold, batch_size, max_length, index_title, k, metrics, fusion ("linear" | "rrf"),
-// fusion_weight (of the sparse run; BM25 gets 1 - w), rrf_k, fusion_depth) shared by both
+// fusion_weight (of the sparse run; BM25 gets 1 - w; "auto" picks it from 0, 0.05, ..., 1 on the
+// training run's validation queries, which training held out), rrf_k, fusion_depth) shared by both
 // evaluations.
 //
 // Paths inside artifacts (the files a stage writes) are fixed names documented at each factory.

@@ -40,7 +40,8 @@ fs::path tiny_korquad(const fs::path& dir) {
   return test::write_file(dir / "korquad_tiny.json", j.dump());
 }
 
-std::string config(const fs::path& korquad, int max_steps, double fusion_weight) {
+// fusion_weight: the TOML value as written (a number or "\"auto\"").
+std::string config(const fs::path& korquad, int max_steps, const std::string& fusion_weight) {
   return "threads = 2\n[data]\nkorquad = \"" + korquad.string() +
          "\"\nsplit_articles = 0.5\n[bm25]\nk = 20\n"
          "[train]\nvocab_size = 400\nhidden_size = 64\nnum_layers = 1\nnum_heads = 2\n"
@@ -49,7 +50,7 @@ std::string config(const fs::path& korquad, int max_steps, double fusion_weight)
          "\nwarmup_steps = 2\nflops_warmup_steps = 4\neval_every = 4\ncheckpoint_every = 2\n"
          "log_every = 2\nvalidation_fraction = 0.2\n"
          "[sparse]\nk = 20\nfusion_weight = " +
-         std::to_string(fusion_weight) + "\n";
+         fusion_weight + "\n";
 }
 
 std::map<std::string, std::string> run(const ConfigTable& cfg, const fs::path& out) {
@@ -74,7 +75,7 @@ TEST_F(EncoderStages, TrainEvalCacheAndNumbersMatchTheRunFiles) {
   test::TempDir dir;
   const fs::path korquad = tiny_korquad(dir.path());
   const fs::path out = dir / "out";
-  auto s1 = run(parse_config(config(korquad, 6, 0.5)), out);
+  auto s1 = run(parse_config(config(korquad, 6, "0.5")), out);
   EXPECT_EQ(s1.at("train_real"), "ran");
   EXPECT_EQ(s1.at("eval_real"), "ran");
   EXPECT_EQ(s1.at("synth"), "disabled");  // not selected
@@ -114,14 +115,14 @@ TEST_F(EncoderStages, TrainEvalCacheAndNumbersMatchTheRunFiles) {
   for (std::size_t i = 0; i < metrics.size(); ++i) EXPECT_NEAR(f1.mean[i], f2.mean[i], 1e-9);
 
   // Nothing changed: everything skipped.
-  auto s2 = run(parse_config(config(korquad, 6, 0.5)), out);
+  auto s2 = run(parse_config(config(korquad, 6, "0.5")), out);
   for (const char* n : {"data", "bm25", "train_real", "eval_real"}) EXPECT_EQ(s2.at(n), "skipped");
   // Only [sparse] changed: the model is reused, the evaluation reruns.
-  auto s3 = run(parse_config(config(korquad, 6, 0.3)), out);
+  auto s3 = run(parse_config(config(korquad, 6, "0.3")), out);
   EXPECT_EQ(s3.at("train_real"), "skipped");
   EXPECT_EQ(s3.at("eval_real"), "ran");
   // [train] changed: a fresh checkpoint directory (not a resume of the other settings' one).
-  auto s4 = run(parse_config(config(korquad, 8, 0.3)), out);
+  auto s4 = run(parse_config(config(korquad, 8, "0.3")), out);
   EXPECT_EQ(s4.at("bm25"), "skipped");
   EXPECT_EQ(s4.at("train_real"), "ran");
   EXPECT_EQ(s4.at("eval_real"), "ran");
@@ -133,6 +134,35 @@ TEST_F(EncoderStages, TrainEvalCacheAndNumbersMatchTheRunFiles) {
     run_dirs += e.is_directory() && e.path().filename().string().rfind("run-", 0) == 0;
   }
   EXPECT_EQ(run_dirs, 1u);  // the other settings' checkpoints were dropped
+
+  // "auto": the sparse weight is the best of the grid on the training split's validation
+  // questions (held out from training), and the fusion run uses it.
+  auto s5 = run(parse_config(config(korquad, 8, "\"auto\"")), out);
+  EXPECT_EQ(s5.at("train_real"), "skipped");
+  EXPECT_EQ(s5.at("eval_real"), "ran");
+  const json tu = (*read_stage_manifest(out, "eval_real"))["stats"]["stage"]["fusion_tuning"];
+  ASSERT_EQ(tu["curve"].size(), 21u) << tu.dump();
+  EXPECT_GT(tu["queries"].get<int>(), 0);
+  double best = -1.0, best_w = -1.0;
+  for (const json& point : tu["curve"]) {
+    if (point["ndcg@10"].get<double>() > best) {
+      best = point["ndcg@10"].get<double>();
+      best_w = point["weight"].get<double>();
+    }
+  }
+  EXPECT_EQ(tu["chosen_weight"].get<double>(), best_w);
+  EXPECT_EQ(tu["validation_value"].get<double>(), best);
+  fo.weights = {1.0 - best_w, best_w};
+  const EvalResult tuned = evaluate(qrels,
+                                    fuse_runs({read_trec_run(out / "bm25/run.trec"),
+                                               read_trec_run(out / "eval_real/run.trec")},
+                                              fo),
+                                    metrics);
+  const EvalResult written =
+      evaluate(qrels, read_trec_run(out / "eval_real/fusion/run.trec"), metrics);
+  for (std::size_t i = 0; i < metrics.size(); ++i) {
+    EXPECT_NEAR(tuned.mean[i], written.mean[i], 1e-9);
+  }
 }
 
 TEST_F(EncoderStages, ConfigErrorsNameFileAndLine) {
@@ -151,6 +181,7 @@ TEST_F(EncoderStages, ConfigErrorsNameFileAndLine) {
   expect_error_at("[train]\nmax_step = 3\n", "4");          // unknown TrainOptions field
   expect_error_at("[sparse]\nk = 10\nfusion = \"max\"\n", "5");  // unknown fusion method
   expect_error_at("[sparse]\nfusion_weight = 1.5\n", "4");
+  expect_error_at("[sparse]\nfusion_weight = \"best\"\n", "4");
   expect_error_at("[train_real]\nsynthetic_per_real = 1.0\n", "4");  // only train_synth mixes
 }
 
