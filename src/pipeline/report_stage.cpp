@@ -386,7 +386,14 @@ void synth_section(Report& r, const StageContext& ctx) {
   const json& st = (*m)["stats"]["stage"];
   const json& funnel = st["funnel"];
   const json& gen = st["generation"];
-  r.para("Model: " + (*m)["config"].value("model", (*m)["config"]["llm"]["model"].dump()) + "; " +
+  // An imported run names its model in the stats; a generating run in its config.
+  const std::string model = st.contains("model")
+                                ? st["model"].get<std::string>()
+                                : (*m)["config"].value("model", (*m)["config"]["llm"]["model"].dump());
+  r.para("Model: " + model + (st.contains("imported_from")
+                                  ? " (imported from " + st["imported_from"].get<std::string>() + ")"
+                                  : std::string()) +
+         "; " +
          std::to_string(st["documents"].get<std::size_t>()) + " passages, " +
          std::to_string(gen["requests"].get<std::size_t>()) + " generations (" +
          std::to_string(gen["cached"].get<std::size_t>()) + " from the cache), " +

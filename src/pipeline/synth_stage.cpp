@@ -1,8 +1,10 @@
 // Stage `synth`: synthetic queries for train-article passages with the shared LLM, through the
-// resumable generation cache (work dir) and the filter funnel.
+// resumable generation cache (work dir) and the filter funnel; or, with `import`, the triples of a
+// `ksparse synth queries` output directory made elsewhere (another run, another machine).
 #include <spdlog/spdlog.h>
 
 #include <unordered_map>
+#include <unordered_set>
 
 #include "ksparse/core/error.h"
 #include "ksparse/core/io.h"
@@ -25,14 +27,25 @@ struct SynthSettings {
   synth::PromptBuilderOptions prompt;
   std::vector<fs::path> templates;
   bool few_shot_real = true;
+  fs::path import_dir;  // "" = generate here
 };
 
 SynthSettings synth_settings(const ConfigTable& t, const ConfigTable& root) {
   t.expect_keys({"enabled", "per_doc", "limit", "batch_size", "seed", "temperature", "top_p",
                  "top_k", "min_p", "templates", "few_shot_real", "max_doc_chars",
                  "max_example_chars", "example_sets", "min_logprob", "round_trip", "round_trip_k",
-                 "min_query_tokens"});
+                 "min_query_tokens", "import"});
   SynthSettings s;
+  if (t.contains("import")) {
+    const fs::path dir = resolve_input_file(t, root, "import");
+    for (const char* f : {"triples.jsonl", "manifest.json"}) {
+      if (!fs::exists(dir / f)) {
+        throw ConfigError(t.where("import") + ": `synth.import` must be a `ksparse synth queries` " +
+                          "output directory; " + (dir / f).string() + " is missing");
+      }
+    }
+    s.import_dir = fs::absolute(dir).lexically_normal();
+  }
   s.gen.per_doc = t.get<std::size_t>("per_doc", s.gen.per_doc);
   s.gen.limit = t.get<std::size_t>("limit", s.gen.limit);
   s.gen.batch_size = t.get<std::size_t>("batch_size", s.gen.batch_size);
@@ -84,6 +97,45 @@ SynthSettings synth_settings(const ConfigTable& t, const ConfigTable& root) {
   return s;
 }
 
+// `import`: the synthetic triples of another run whose positive is a KorQuAD passage (others are
+// dropped and counted), with that run's funnel and generation statistics.
+void import_synthesis(StageContext& ctx, const fs::path& dir, const fs::path& data) {
+  std::unordered_set<std::string> ids;
+  for (const Document& d : read_corpus(data / "korquad" / "corpus.jsonl")) ids.insert(d.id);
+  std::vector<synth::Triple> kept;
+  std::size_t outside = 0, real = 0;
+  for (synth::Triple& t : synth::read_triples(dir / "triples.jsonl")) {
+    if (t.source != synth::TripleSource::kSynthetic) {
+      ++real;
+    } else if (ids.count(t.positive_id) == 0) {
+      ++outside;
+    } else {
+      kept.push_back(std::move(t));
+    }
+  }
+  if (real > 0) {
+    throw DataError((dir / "triples.jsonl").string() + ": " + std::to_string(real) +
+                    " triples are not synthetic; `synth.import` takes synthetic triples only");
+  }
+  fs::create_directories(ctx.out_dir() / "queries");
+  synth::write_triples(ctx.out_dir() / "queries" / "triples.jsonl", kept);
+  std::unordered_set<std::string> docs;
+  for (const synth::Triple& t : kept) docs.insert(t.positive_id);
+  const json m = detail::read_json(dir / "manifest.json");
+  const json& ms = m.at("stats");
+  ctx.stats = {{"imported_from", dir.string()},
+               {"funnel", ms.at("funnel")},
+               {"generation", ms.at("generation")},
+               {"model", m.at("config").value("model", "")},
+               {"documents", docs.size()},
+               {"candidates", ms.at("funnel").at("input")},
+               {"triples", kept.size()},
+               {"dropped_outside_corpus", outside},
+               {"generated_tok_s", ms.at("generation").value("generated_tokens_per_s", 0.0)}};
+  spdlog::info("synth: imported {} triples over {} passages from {} ({} outside the corpus)",
+               kept.size(), docs.size(), dir.string(), outside);
+}
+
 }  // namespace
 
 StageSpec synth_stage() {
@@ -95,6 +147,11 @@ StageSpec synth_stage() {
   s.plan = [](const ConfigTable& t, const ConfigTable& root) {
     const SynthSettings st = synth_settings(t, root);
     StagePlan p;
+    if (!st.import_dir.empty()) {
+      p.files = {st.import_dir / "triples.jsonl", st.import_dir / "manifest.json"};
+      p.config = {{"import", st.import_dir.string()}};
+      return p;
+    }
     json templates = json::array();
     for (const auto& f : st.templates) {
       templates.push_back(f.filename().string());
@@ -123,6 +180,7 @@ StageSpec synth_stage() {
   s.run = [](StageContext& ctx) {
     SynthSettings st = synth_settings(ctx.section(), ctx.root());
     const fs::path data = ctx.input("data");
+    if (!st.import_dir.empty()) return import_synthesis(ctx, st.import_dir, data);
     std::vector<Document> docs = read_corpus(data / "train_corpus.jsonl");
     std::unordered_map<std::string, const Document*> by_id;
     const std::vector<Document> all = read_corpus(data / "korquad" / "corpus.jsonl");

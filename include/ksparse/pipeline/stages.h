@@ -53,7 +53,10 @@ StageSpec data_stage();
 //        per_query.json ({metric: {qid: v}})
 StageSpec bm25_stage();
 // synth/: queries/{triples.jsonl, funnel.json, rejections.jsonl}; the work dir
-//         OUT/.work/synth/cache.sqlite holds the generation cache (a killed run resumes from it)
+//         OUT/.work/synth/cache.sqlite holds the generation cache (a killed run resumes from it).
+//         With `import = DIR` (a `ksparse synth queries` output directory) no LLM runs: its
+//         synthetic triples whose positive is a KorQuAD passage become queries/triples.jsonl, and
+//         its funnel and generation stats are carried over.
 StageSpec synth_stage();
 // trends/: trends.json (synonyms::TrendReport)
 StageSpec trends_stage();

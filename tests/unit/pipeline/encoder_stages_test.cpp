@@ -53,6 +53,15 @@ std::string config(const fs::path& korquad, int max_steps, const std::string& fu
          fusion_weight + "\n";
 }
 
+std::vector<json> read_jsonl_lines(const fs::path& path) {
+  std::vector<json> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) out.push_back(json::parse(line));
+  }
+  return out;
+}
+
 std::map<std::string, std::string> run(const ConfigTable& cfg, const fs::path& out) {
   Pipeline p;
   register_workflow(p);
@@ -162,6 +171,62 @@ TEST_F(EncoderStages, TrainEvalCacheAndNumbersMatchTheRunFiles) {
       evaluate(qrels, read_trec_run(out / "eval_real/fusion/run.trec"), metrics);
   for (std::size_t i = 0; i < metrics.size(); ++i) {
     EXPECT_NEAR(tuned.mean[i], written.mean[i], 1e-9);
+  }
+}
+
+// `[synth] import`: the synthetic triples of a `ksparse synth queries` directory whose positive is
+// a KorQuAD passage, with that run's funnel; a real triple among them is an error.
+TEST(SynthImport, KeepsCorpusPositivesAndTheFunnel) {
+  test::TempDir dir;
+  const fs::path korquad = tiny_korquad(dir.path());
+  const fs::path from = dir / "synth-run";
+  auto triple = [](const std::string& q, const std::string& doc, const std::string& source) {
+    return json{{"query", q}, {"query_id", "syn-" + doc + "-" + q.substr(0, 3)},
+                {"positive_id", doc}, {"negative_ids", json::array()}, {"source", source}}
+        .dump();
+  };
+  test::write_file(from / "triples.jsonl", triple("첫 질문", "kq-0-0", "synthetic") + "\n" +
+                                               triple("둘째 질문", "kq-1-1", "synthetic") + "\n" +
+                                               triple("뉴스 질문", "d000001", "synthetic") + "\n");
+  const json funnel = {{"input", 5}, {"passed", 3}, {"by_filter", {{"structure", 2}}},
+                       {"order", {"structure"}}};
+  test::write_file(from / "manifest.json",
+                   json{{"config", {{"model", "m.gguf sha256:00"}}},
+                        {"stats", {{"funnel", funnel}, {"generation", {{"requests", 5}}}}}}
+                       .dump());
+  const std::string base = "threads = 2\n[data]\nkorquad = \"" + korquad.string() +
+                           "\"\nsplit_articles = 0.5\n[synth]\nimport = \"" + from.string() +
+                           "\"\n";
+  Pipeline p;
+  register_workflow(p);
+  RunOptions o;
+  o.out_dir = dir / "out";
+  o.stages = {"data", "synth"};
+  for (const auto& st : p.run(parse_config(base), o).stages) {
+    if (st.name == "synth") {
+      EXPECT_EQ(st.status, "ran");
+    }
+  }
+  const auto kept = read_jsonl_lines(dir / "out/synth/queries/triples.jsonl");
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[0]["positive_id"], "kq-0-0");
+  EXPECT_EQ(kept[1]["positive_id"], "kq-1-1");
+  const json st = (*read_stage_manifest(dir / "out", "synth"))["stats"]["stage"];
+  EXPECT_EQ(st["dropped_outside_corpus"], 1);
+  EXPECT_EQ(st["triples"], 2);
+  EXPECT_EQ(st["documents"], 2);
+  EXPECT_EQ(st["funnel"], funnel);
+  EXPECT_EQ(st["model"], "m.gguf sha256:00");
+
+  // A real triple is refused, naming the file; a directory without a manifest is a config error.
+  test::write_file(from / "triples.jsonl", triple("진짜 질문", "kq-0-0", "real") + "\n");
+  EXPECT_THROW(p.run(parse_config(base), o), DataError);
+  fs::remove(from / "manifest.json");
+  try {
+    p.run(parse_config(base), o);
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("manifest.json is missing"), std::string::npos) << e.what();
   }
 }
 
