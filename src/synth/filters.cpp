@@ -1,6 +1,7 @@
 #include "ksparse/synth/filters.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <unordered_map>
@@ -196,7 +197,12 @@ std::optional<std::string> RepetitionFilter::check(const Candidate& c) {
     while (!rest.empty()) {
       const std::size_t sp = rest.find(' ');
       const std::string_view w = rest.substr(0, sp);
-      if (!w.empty() && ++words[w] > options_.max_word_repeats) {
+      // Words only: a separator like "-" or "/" may recur in an ordinary keyword list.
+      const bool word = std::any_of(w.begin(), w.end(), [](char ch) {
+        const auto b = static_cast<unsigned char>(ch);
+        return b >= 0x80 || std::isalnum(b) != 0;
+      });
+      if (word && ++words[w] > options_.max_word_repeats) {
         return "the word \"" + std::string(w) + "\" occurs " + std::to_string(words[w]) +
                " times (at most " + std::to_string(options_.max_word_repeats) + ")";
       }

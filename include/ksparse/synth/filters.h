@@ -179,7 +179,9 @@ class ScriptFilter : public Filter {
 // nor the other filters catch: "이유 이유 이유", "서울 날씨 서울 날씨 서울 날씨".
 // Counted on the normalize_for_dedup() form.
 struct RepetitionFilterOptions {
-  std::size_t max_word_repeats = 2;  // reject when one word occurs more often (0 = off)
+  // Reject when one word (a space-separated token with a letter or digit) occurs more often;
+  // 0 = off.
+  std::size_t max_word_repeats = 2;
   // Reject when distinct character bigrams (spaces removed) / all bigrams falls below this, for
   // queries with at least min_bigrams bigrams ("이유이유이유이유" has 2 distinct of 7).
   double min_distinct_bigrams = 0.5;

@@ -163,6 +163,7 @@ TEST(RepetitionFilter, KeepsOrdinaryQueriesRejectsLoops) {
   EXPECT_EQ(f.check(cand("서울 지하철 9호선 급행 정차역")), std::nullopt);
   EXPECT_EQ(f.check(cand("한국 대 한국 축구 경기 결과")), std::nullopt);  // twice is fine
   EXPECT_EQ(f.check(cand("이유이유")), std::nullopt);  // 3 bigrams: too short to judge
+  EXPECT_EQ(f.check(cand("서울 - 대전 - 대구 - 부산 고속도로")), std::nullopt);  // "-" is no word
   EXPECT_EQ(f.check(cand("이유 이유 이유")), "the word \"이유\" occurs 3 times (at most 2)");
   auto r = f.check(cand("서울 날씨 서울 날씨 서울 날씨"));
   ASSERT_TRUE(r);
