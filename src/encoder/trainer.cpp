@@ -125,6 +125,7 @@ json TrainOptions::to_json() const {
           {"keep_checkpoints", keep_checkpoints},
           {"eval_every", eval_every},
           {"patience", patience},
+          {"collapse_steps", collapse_steps},
           {"log_every", log_every},
           {"resume", resume}};
 }
@@ -138,7 +139,8 @@ TrainOptions train_options_from(const ConfigTable& t) {
                  "flops_query", "flops_warmup_steps", "flops_idf_aware", "teacher",
                  "distill_weight", "lr", "weight_decay", "warmup_steps", "max_steps",
                  "grad_accum", "clip_norm", "seed", "threads", "checkpoint_every",
-                 "keep_checkpoints", "eval_every", "patience", "log_every", "resume"});
+                 "keep_checkpoints", "eval_every", "patience", "collapse_steps", "log_every",
+                 "resume"});
   TrainOptions o;
   auto size = [&](std::string_view key, std::size_t def) {
     const std::int64_t v = t.get<std::int64_t>(key, static_cast<std::int64_t>(def));
@@ -184,6 +186,7 @@ TrainOptions train_options_from(const ConfigTable& t) {
   o.keep_checkpoints = size("keep_checkpoints", o.keep_checkpoints);
   o.eval_every = t.get("eval_every", o.eval_every);
   o.patience = size("patience", o.patience);
+  o.collapse_steps = size("collapse_steps", o.collapse_steps);
   o.log_every = t.get("log_every", o.log_every);
   o.resume = t.get("resume", o.resume);
   return o;
@@ -860,6 +863,7 @@ TrainResult Trainer::run() {
   const std::int64_t first = state.step;
   double window_loss = 0;
   int window_n = 0;
+  std::size_t zero_steps = 0;  // consecutive steps with all-zero document vectors
   while (state.step < o_.max_steps) {
     const auto step_t0 = Clock::now();
     const json row = train_step(state.step);
@@ -869,6 +873,17 @@ TrainResult Trainer::run() {
       result.fastest_step_seconds = step_secs;
     ++state.step;
     state.last_loss = row["loss"].get<double>();
+    zero_steps = row["doc_nnz"].get<double>() > 0.0 ? 0 : zero_steps + 1;
+    if (o_.collapse_steps > 0 && zero_steps >= o_.collapse_steps) {
+      append_curve(row);
+      throw ModelError(
+          "training collapsed at step " + std::to_string(state.step) + ": every document vector "
+          "has been all-zero for " + std::to_string(zero_steps) + " steps (the FLOPS penalty "
+          "overwhelmed the ranking loss). Lower [train] lr (now " + fmt::format("{:g}", o_.lr) +
+          ") or flops_doc (now " + fmt::format("{:g}", o_.flops_doc) + "), or raise flops_warmup_steps (now " +
+          std::to_string(o_.flops_warmup_steps) + "); the checkpoints before the collapse are in " +
+          ckpt_dir_.string() + " (collapse_steps = 0 turns this check off)");
+    }
     window_loss += state.last_loss;
     ++window_n;
     if (state.step % o_.log_every == 0 || state.step == o_.max_steps) {

@@ -97,6 +97,9 @@ struct TrainOptions {
   std::int64_t eval_every = 100;          // steps between validations; 0 = only at the end
   // Stop after this many validations without improvement of nDCG@10; 0 disables early stopping.
   std::size_t patience = 0;
+  // Stop with a ModelError after this many consecutive steps in which every document vector of the
+  // batch is all-zero (FLOPS has driven the model to nothing; it does not come back); 0 = off.
+  std::size_t collapse_steps = 20;
   std::int64_t log_every = 10;            // steps between loss log lines / loss_curve rows (>= 1)
   bool resume = true;                     // continue from MODEL_DIR/checkpoints when present
 

@@ -178,6 +178,40 @@ TEST(TrainerSlowTest, KillNineThenResumeEndsLikeAnUninterruptedRun) {
     EXPECT_TRUE(fs::exists(tmp / "ref" / f)) << f;
 }
 
+// A FLOPS weight far too strong zeroes every document vector within a few steps, and a dead ReLU
+// never comes back: the trainer stops with an error that names the settings to change instead of
+// finishing a model that retrieves nothing. collapse_steps = 0 lets the same run finish.
+TEST(TrainerSlowTest, CollapseStopsWithAnErrorNamingTheSettings) {
+  TempDir tmp;
+  write_fixture(tmp.path());
+  std::string cfg = kConfig;
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"flops_doc = 0.01", "flops_doc = 1000.0"},
+           {"flops_warmup_steps = 20", "flops_warmup_steps = 0"},
+           {"max_steps = 60", "max_steps = 40"},
+           {"warmup_steps = 5", "warmup_steps = 1"}}) {
+    cfg.replace(cfg.find(from), from.size(), to);
+  }
+  test::write_file(tmp / "train.toml", cfg + "collapse_steps = 5\n");
+  const auto tr = test::run_program(train_args(tmp.path(), tmp / "model"));
+  EXPECT_NE(tr.exit_code, 0);
+  EXPECT_NE(tr.err.find("training collapsed at step"), std::string::npos) << tr.err;
+  EXPECT_NE(tr.err.find("flops_doc (now 1000)"), std::string::npos) << tr.err;
+  EXPECT_FALSE(fs::exists(tmp / "model" / "model.safetensors"));
+
+  test::write_file(tmp / "train.toml", cfg + "collapse_steps = 0\n");
+  const auto off = test::run_program(train_args(tmp.path(), tmp / "model-off"));
+  EXPECT_EQ(off.exit_code, 0) << off.err;
+  // The curve shows why: the document vectors are empty at the end.
+  std::ifstream curve(tmp / "model-off" / "loss_curve.jsonl");
+  double last_nnz = -1.0;
+  for (std::string line; std::getline(curve, line);) {
+    const json row = json::parse(line);
+    if (row.contains("doc_nnz")) last_nnz = row["doc_nnz"].get<double>();
+  }
+  EXPECT_EQ(last_nnz, 0.0);
+}
+
 TEST(TrainerSlowTest, TrainedModelEncodesSearchesFusesAndExports) {
   TempDir tmp;
   write_fixture(tmp.path());
