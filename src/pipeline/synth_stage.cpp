@@ -45,6 +45,7 @@ SynthSettings synth_settings(const ConfigTable& t, const ConfigTable& root) {
       }
     }
     s.import_dir = fs::absolute(dir).lexically_normal();
+    return s;  // nothing is generated: templates and sampling settings do not apply
   }
   s.gen.per_doc = t.get<std::size_t>("per_doc", s.gen.per_doc);
   s.gen.limit = t.get<std::size_t>("limit", s.gen.limit);
