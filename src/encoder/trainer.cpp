@@ -938,9 +938,16 @@ TrainResult Trainer::run() {
                        {"triples", fs::absolute(triples_path_).string()},
                        {"corpus", fs::absolute(corpus_path_).string()}};
   enc_->save(out_, config, result.to_json());
+  const fs::path valid_dir = out_ / "validation";
+  JsonlWriter valid_queries(valid_dir / "queries.jsonl");
+  for (const Query& q : data_.valid_queries) valid_queries.write(q);
+  valid_queries.close();
+  write_qrels(valid_dir / "qrels.tsv", data_.valid_qrels);
   Manifest m = make_manifest("encoder-train", config);
   m.inputs = {describe_file(triples_path_), describe_file(corpus_path_)};
-  m.outputs = {describe_file(out_ / "loss_curve.jsonl", out_)};
+  m.outputs = {describe_file(out_ / "loss_curve.jsonl", out_),
+               describe_file(valid_dir / "queries.jsonl", out_),
+               describe_file(valid_dir / "qrels.tsv", out_)};
   m.stats = result.to_json();
   m.stats["data"] = data_.merge_stats;
   const json manifest = m.to_json();
@@ -955,6 +962,18 @@ TrainResult train_encoder(const fs::path& triples, const fs::path& corpus, const
   options.validate();
   Trainer t(triples, corpus, out_dir, options);
   return t.run();
+}
+
+ValidationSet read_validation_set(const fs::path& model_dir) {
+  const fs::path dir = model_dir / "validation";
+  if (!fs::exists(dir / "queries.jsonl") || !fs::exists(dir / "qrels.tsv")) {
+    throw IoError(dir.string() + ": no validation queries (queries.jsonl, qrels.tsv); the model " +
+                  "was trained by an older ksparse: train it again");
+  }
+  ValidationSet v;
+  v.queries = read_queries(dir / "queries.jsonl");
+  v.qrels = read_qrels(dir / "qrels.tsv");
+  return v;
 }
 
 }  // namespace ksparse

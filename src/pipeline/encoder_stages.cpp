@@ -24,7 +24,6 @@
 #include "ksparse/index/search.h"
 #include "ksparse/index/text_index.h"
 #include "ksparse/pipeline/stages.h"
-#include "ksparse/synth/merge.h"
 #include "ksparse/synth/triples.h"
 #include "stage_util.h"
 
@@ -96,6 +95,7 @@ StageSpec train_stage(bool synthetic) {
   s.description = synthetic ? "sparse encoder on real + synthetic training triples"
                             : "sparse encoder on the real training questions only";
   s.deps = synthetic ? std::vector<std::string>{"data", "synth"} : std::vector<std::string>{"data"};
+  s.version = 2;  // 2: the model folder carries the validation queries (fusion weight tuning)
   s.plan = [synthetic](const ConfigTable& t, const ConfigTable& root) {
     const TrainOptions o = train_options(t, root, synthetic);
     StagePlan p;
@@ -155,8 +155,14 @@ struct SparseSettings {
   // training run's validation queries (real questions held out from training), never on the test
   // queries.
   bool tune_weight = false;
-  std::vector<double> weight_grid;
 };
+
+// The sparse weights fusion_weight = "auto" tries: 0, 0.05, ..., 1.
+std::vector<double> fusion_weight_grid() {
+  std::vector<double> grid;
+  for (int i = 0; i <= 20; ++i) grid.push_back(i / 20.0);
+  return grid;
+}
 
 // The shared [sparse] table: encoding (pruning), search depth, metrics and BM25 + sparse fusion.
 SparseSettings sparse_settings(const ConfigTable& section, const ConfigTable& root) {
@@ -187,7 +193,6 @@ SparseSettings sparse_settings(const ConfigTable& section, const ConfigTable& ro
                         ": `sparse.fusion_weight` must be a number in [0, 1] or \"auto\"");
     }
     s.tune_weight = true;
-    for (int i = 0; i <= 20; ++i) s.weight_grid.push_back(i / 20.0);
   }
   const double w = s.tune_weight ? 0.5 : t.get("fusion_weight", 0.5);
   if (!(w >= 0.0 && w <= 1.0)) {
@@ -206,53 +211,43 @@ SparseSettings sparse_settings(const ConfigTable& section, const ConfigTable& ro
   return s;
 }
 
-// fusion_weight = "auto": rebuilds the trainer's validation split (synth::merge_triples over the
-// real training triples with the [train] fraction and seed; which queries it holds out depends only
-// on their ids and the seed, so it is the split the trainer held out), searches those queries with
-// BM25 and the sparse model, and returns the grid weight with the best first metric (ties: the
-// smaller sparse weight) with the whole curve.
-json tune_fusion_weight(const fs::path& data, const fs::path& bm25_dir, const InvertedIndex& sparse,
-                        const SparseEncoder& enc, const TrainOptions& train,
+// The sparse model's run: each query through the model's query side (IDF in doc-only mode), then
+// top-k search. `query_terms` (optional) receives the total number of query terms.
+Run sparse_run(const InvertedIndex& index, const SparseEncoder& enc,
+               const std::vector<Query>& queries, std::size_t k, unsigned threads,
+               double* query_terms = nullptr) {
+  std::vector<std::string> ids;
+  std::vector<SparseVector> vectors;
+  for (const Query& q : queries) {
+    ids.push_back(q.id);
+    vectors.push_back(index_query(index, enc, q.text));
+    if (query_terms) *query_terms += static_cast<double>(vectors.back().size());
+  }
+  return detail::search_run(index, ids, vectors, k, threads);
+}
+
+// fusion_weight = "auto": searches the queries the training run held out for validation (written
+// by the trainer into MODEL_DIR/validation) with BM25 and the sparse model, and returns the grid
+// weight with the best first metric (ties: the smaller sparse weight) with the whole curve.
+json tune_fusion_weight(const fs::path& model_dir, const fs::path& bm25_dir,
+                        const InvertedIndex& sparse, const SparseEncoder& enc,
                         const SparseSettings& st, unsigned threads) {
-  synth::MergeOptions mo;
-  mo.synthetic_per_real = 0.0;
-  mo.validation_fraction = train.validation_fraction;
-  mo.seed = train.seed;
-  const synth::MergeResult split =
-      synth::merge_triples(synth::read_triples(data / "train_triples.jsonl"), {}, mo);
-  if (split.validation.empty()) {
+  const ValidationSet valid = read_validation_set(model_dir);
+  if (valid.queries.empty()) {
     throw ConfigError(
         "[sparse] fusion_weight = \"auto\" tunes on the training validation queries, but there "
         "are none: set [train] validation_fraction > 0 or give a number");
   }
-  std::vector<std::string> ids;
-  std::vector<std::string> texts;
-  Qrels qrels;
-  for (const synth::Triple& t : split.validation) {
-    if (qrels.find(t.query_id) == qrels.end()) {
-      ids.push_back(t.query_id);
-      texts.push_back(t.query);
-    }
-    qrels[t.query_id][t.positive_id] = 1;
-  }
-  SearchOptions so;
-  so.k = st.k;
   const InvertedIndex bm25 = open_index_dir(bm25_dir);
-  const Analyzer analyzer(index_analyzer_options(bm25));
-  std::vector<SparseVector> bm25_q, sparse_q;
-  for (const std::string& text : texts) {
-    bm25_q.push_back(encode_query(bm25, analyzer, text));
-    sparse_q.push_back(index_query(sparse, enc, text));
-  }
-  const std::vector<Run> runs = {hits_to_run(bm25, ids, batch_search(bm25, bm25_q, so, threads)),
-                                 hits_to_run(sparse, ids, batch_search(sparse, sparse_q, so, threads))};
+  const std::vector<Run> runs = {detail::bm25_run(bm25, valid.queries, st.k, threads),
+                                 sparse_run(sparse, enc, valid.queries, st.k, threads)};
   const Metric metric = st.metrics.front();
   json curve = json::array();
   double best_w = 0.0, best = -1.0;
-  for (const double w : st.weight_grid) {
+  for (const double w : fusion_weight_grid()) {
     FusionOptions fo = st.fusion;
     fo.weights = {1.0 - w, w};
-    const double v = evaluate(qrels, fuse_runs(runs, fo), {metric}).mean.front();
+    const double v = evaluate(valid.qrels, fuse_runs(runs, fo), {metric}).mean.front();
     curve.push_back({{"weight", w}, {metric.name(), v}});
     if (v > best) {
       best = v;
@@ -260,8 +255,8 @@ json tune_fusion_weight(const fs::path& data, const fs::path& bm25_dir, const In
     }
   }
   spdlog::info("fusion weight {:.2f} (sparse) chosen on {} validation queries: {} {:.4f}", best_w,
-               ids.size(), metric.name(), best);
-  return {{"queries", ids.size()},
+               valid.queries.size(), metric.name(), best);
+  return {{"queries", valid.queries.size()},
           {"metric", metric.name()},
           {"curve", curve},
           {"chosen_weight", best_w},
@@ -285,7 +280,7 @@ StageSpec eval_stage(bool synthetic) {
                 {"fusion",
                  {{"method", std::string(fusion_method_name(st.fusion.method))},
                   {"weights", st.tune_weight ? json("auto") : json(st.fusion.weights)},
-                  {"weight_grid", st.weight_grid},
+                  {"weight_grid", st.tune_weight ? fusion_weight_grid() : std::vector<double>{}},
                   {"rrf_k", st.fusion.rrf_k},
                   {"depth", st.fusion.depth}}}};
     return p;
@@ -305,17 +300,9 @@ StageSpec eval_stage(bool synthetic) {
     const double encode_s = seconds_since(t0);
 
     t0 = Clock::now();
-    std::vector<std::string> ids;
-    std::vector<SparseVector> vectors;
+    const std::vector<Query> queries = read_queries(data / "test_queries.jsonl");
     double query_terms = 0;
-    for (const Query& q : read_queries(data / "test_queries.jsonl")) {
-      ids.push_back(q.id);
-      vectors.push_back(index_query(index, enc, q.text));
-      query_terms += static_cast<double>(vectors.back().size());
-    }
-    SearchOptions so;
-    so.k = st.k;
-    const Run run = hits_to_run(index, ids, batch_search(index, vectors, so, threads));
+    const Run run = sparse_run(index, enc, queries, st.k, threads, &query_terms);
     const double search_s = seconds_since(t0);
     const Qrels qrels = read_qrels(data / "korquad" / "qrels" / "test.tsv");
     const EvalResult r =
@@ -323,9 +310,7 @@ StageSpec eval_stage(bool synthetic) {
 
     json tuning = nullptr;
     if (st.tune_weight) {
-      const TrainOptions to =
-          train_options(ctx.root().table(train), ctx.root(), variant == "synth");
-      tuning = tune_fusion_weight(data, ctx.input("bm25") / "index", index, enc, to, st, threads);
+      tuning = tune_fusion_weight(model_dir, ctx.input("bm25") / "index", index, enc, st, threads);
       const double w = tuning["chosen_weight"].get<double>();
       st.fusion.weights = {1.0 - w, w};
     }
@@ -346,8 +331,8 @@ StageSpec eval_stage(bool synthetic) {
                  {"terms", is.num_terms},
                  {"postings", is.num_postings},
                  {"avg_doc_terms", is.avg_doc_length},
-                 {"queries", ids.size()},
-                 {"avg_query_terms", ids.empty() ? 0.0 : query_terms / ids.size()},
+                 {"queries", queries.size()},
+                 {"avg_query_terms", queries.empty() ? 0.0 : query_terms / queries.size()},
                  {"encode_seconds", encode_s},
                  {"search_seconds", search_s},
                  {"sparse", sparse},
@@ -355,7 +340,7 @@ StageSpec eval_stage(bool synthetic) {
                  {"fusion_weights", st.fusion.weights},
                  {"fusion_tuning", tuning}};
     spdlog::info("eval_{}: {} sparse {:.4f}, BM25 + sparse {:.4f} over {} queries", variant,
-                 st.metrics.front().name(), r.mean.front(), f.mean.front(), ids.size());
+                 st.metrics.front().name(), r.mean.front(), f.mean.front(), queries.size());
   };
   return s;
 }

@@ -23,14 +23,6 @@ using nlohmann::json;
 
 namespace {
 
-Run search_run(const InvertedIndex& index, const std::vector<std::string>& ids,
-               const std::vector<SparseVector>& vectors, std::size_t k, unsigned threads) {
-  SearchOptions so;
-  so.k = k;
-  const auto hits = batch_search(index, vectors, so, threads);
-  return hits_to_run(index, ids, hits);
-}
-
 fs::path korquad_dir(const StageContext& ctx) { return ctx.input("data") / "korquad"; }
 
 }  // namespace
@@ -72,20 +64,14 @@ StageSpec bm25_stage() {
     const InvertedIndex built = build_bm25_index(corpus, o);
     write_index_dir(ctx.out_dir() / "index", built, o, corpus);
     const InvertedIndex index = open_index_dir(ctx.out_dir() / "index");
-    const Analyzer analyzer(index_analyzer_options(index));
-    std::vector<std::string> ids;
-    std::vector<SparseVector> vectors;
-    for (const Query& q : read_queries(ctx.input("data") / "test_queries.jsonl")) {
-      ids.push_back(q.id);
-      vectors.push_back(encode_query(index, analyzer, q.text));
-    }
-    const Run run = search_run(index, ids, vectors, ctx.config()["k"].get<std::size_t>(),
-                               detail::threads_from(ctx.root()));
+    const std::vector<Query> queries = read_queries(ctx.input("data") / "test_queries.jsonl");
+    const Run run = detail::bm25_run(index, queries, ctx.config()["k"].get<std::size_t>(),
+                                     detail::threads_from(ctx.root()));
     const auto metrics = parse_metrics(ctx.config()["metrics"].get<std::string>());
     const EvalResult r = detail::evaluate_and_write(
         ctx.out_dir(), read_qrels(korquad_dir(ctx) / "qrels" / "test.tsv"), run, metrics, "bm25");
     ctx.stats["index"] = index.stats().num_docs;
-    ctx.stats["queries"] = ids.size();
+    ctx.stats["queries"] = queries.size();
     for (std::size_t m = 0; m < metrics.size(); ++m) ctx.stats[metrics[m].name()] = r.mean[m];
   };
   return s;
@@ -160,8 +146,8 @@ StageSpec expansion_stage() {
       vectors.push_back(SparseVector::from_pairs(std::move(pairs)));
     }
     out.close();
-    const Run run = search_run(index, ids, vectors, c["k"].get<std::size_t>(),
-                               detail::threads_from(ctx.root()));
+    const Run run = detail::search_run(index, ids, vectors, c["k"].get<std::size_t>(),
+                                       detail::threads_from(ctx.root()));
     const auto metrics = parse_metrics(c["metrics"].get<std::string>());
     const EvalResult r = detail::evaluate_and_write(
         ctx.out_dir(), read_qrels(korquad_dir(ctx) / "qrels" / "test.tsv"), run, metrics,

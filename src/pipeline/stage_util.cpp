@@ -3,7 +3,10 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "ksparse/core/analyzer.h"
 #include "ksparse/core/error.h"
+#include "ksparse/index/search.h"
+#include "ksparse/index/text_index.h"
 #include "ksparse/pipeline/stages.h"
 
 namespace ksparse::pipeline {
@@ -120,6 +123,25 @@ unsigned threads_from(const ConfigTable& root) {
   const int t = root.get("threads", 0);
   if (t < 0) throw ConfigError(root.where("threads") + ": `threads` must be >= 0");
   return static_cast<unsigned>(t);
+}
+
+Run search_run(const InvertedIndex& index, const std::vector<std::string>& ids,
+               const std::vector<SparseVector>& vectors, std::size_t k, unsigned threads) {
+  SearchOptions so;
+  so.k = k;
+  return hits_to_run(index, ids, batch_search(index, vectors, so, threads));
+}
+
+Run bm25_run(const InvertedIndex& index, const std::vector<Query>& queries, std::size_t k,
+             unsigned threads) {
+  const Analyzer analyzer(index_analyzer_options(index));
+  std::vector<std::string> ids;
+  std::vector<SparseVector> vectors;
+  for (const Query& q : queries) {
+    ids.push_back(q.id);
+    vectors.push_back(encode_query(index, analyzer, q.text));
+  }
+  return search_run(index, ids, vectors, k, threads);
 }
 
 }  // namespace detail

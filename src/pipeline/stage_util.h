@@ -9,6 +9,7 @@
 #include "ksparse/core/config.h"
 #include "ksparse/core/io.h"
 #include "ksparse/eval/metrics.h"
+#include "ksparse/index/inverted_index.h"
 
 namespace ksparse::pipeline::detail {
 
@@ -29,6 +30,13 @@ EvalResult evaluate_and_write(const std::filesystem::path& dir, const Qrels& qre
 // Reads a file written by evaluate_and_write: per-query values of `metric` keyed by query id.
 std::map<std::string, double> read_per_query(const std::filesystem::path& dir,
                                              const std::string& metric);
+
+// Top-k search of prepared query vectors (vectors[i] is query ids[i]) as a run.
+Run search_run(const InvertedIndex& index, const std::vector<std::string>& ids,
+               const std::vector<SparseVector>& vectors, std::size_t k, unsigned threads);
+// BM25: each query's text through the index's own analyzer, then search_run.
+Run bm25_run(const InvertedIndex& index, const std::vector<Query>& queries, std::size_t k,
+             unsigned threads);
 
 // Top-level `threads` (0 = all hardware threads).
 unsigned threads_from(const ConfigTable& root);

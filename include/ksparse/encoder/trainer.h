@@ -17,6 +17,9 @@
 //   config.json model.safetensors vocab.txt tokenizer.json idf.json   the HF folder (SparseEncoder)
 //   loss_curve.jsonl   one object per logged step {"step","loss","nce","flops","kl","lr",...} and
 //                      per evaluation {"step","valid_ndcg@10"}
+//   validation/queries.jsonl, validation/qrels.tsv   the real queries held out for validation
+//                      (BEIR format): what early stopping used, and what callers tune on instead
+//                      of test queries
 //   train_manifest.json  kind "encoder-train": resolved options, inputs with sha256, stats
 //   checkpoints/step-<N>/  model.pt optimizer.pt [idf.pt] state.json   written atomically (tmp dir
 //                      + rename); checkpoints/latest.json names the newest complete one
@@ -35,8 +38,10 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "ksparse/core/config.h"
+#include "ksparse/core/io.h"
 
 namespace ksparse {
 
@@ -132,5 +137,14 @@ struct TrainResult {
 TrainResult train_encoder(const std::filesystem::path& triples,
                           const std::filesystem::path& corpus,
                           const std::filesystem::path& out_dir, const TrainOptions& options);
+
+// The validation queries a training run held out (MODEL_DIR/validation/) with their qrels.
+struct ValidationSet {
+  std::vector<Query> queries;
+  Qrels qrels;
+};
+// IoError when the files are missing (a model trained by an older version), DataError naming
+// file:line when a line is malformed. Empty when the run had validation_fraction = 0.
+ValidationSet read_validation_set(const std::filesystem::path& model_dir);
 
 }  // namespace ksparse

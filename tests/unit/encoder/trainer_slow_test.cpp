@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "common/test_util.h"
+#include "ksparse/core/error.h"
 #include "ksparse/core/io.h"
+#include "ksparse/encoder/trainer.h"
 
 namespace ksparse {
 namespace {
@@ -176,6 +178,22 @@ TEST(TrainerSlowTest, KillNineThenResumeEndsLikeAnUninterruptedRun) {
   EXPECT_LT(tail, losses[0]);
   for (const char* f : {"config.json", "model.safetensors", "vocab.txt", "idf.json"})
     EXPECT_TRUE(fs::exists(tmp / "ref" / f)) << f;
+
+  // The held-out validation queries are written with the model: real questions only, each with its
+  // positive, as many as the stats say, and the same after a resume.
+  const ValidationSet valid = read_validation_set(tmp / "ref");
+  ASSERT_EQ(valid.queries.size(), ref_stats.at("valid_queries").get<std::size_t>());
+  ASSERT_GT(valid.queries.size(), 0u);
+  for (const Query& q : valid.queries) {
+    EXPECT_EQ(q.id.front(), 'r') << q.id;
+    ASSERT_EQ(valid.qrels.count(q.id), 1u) << q.id;
+    EXPECT_EQ(valid.qrels.at(q.id).size(), 1u) << q.id;
+  }
+  EXPECT_EQ(valid.qrels.size(), valid.queries.size());
+  const ValidationSet resumed = read_validation_set(tmp / "killed");
+  EXPECT_EQ(resumed.qrels, valid.qrels);
+  fs::remove_all(tmp / "killed" / "validation");
+  EXPECT_THROW(read_validation_set(tmp / "killed"), IoError);
 }
 
 // A FLOPS weight far too strong zeroes every document vector within a few steps, and a dead ReLU

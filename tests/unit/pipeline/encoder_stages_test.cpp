@@ -152,6 +152,12 @@ TEST_F(EncoderStages, TrainEvalCacheAndNumbersMatchTheRunFiles) {
   const json tu = (*read_stage_manifest(out, "eval_real"))["stats"]["stage"]["fusion_tuning"];
   ASSERT_EQ(tu["curve"].size(), 21u) << tu.dump();
   EXPECT_GT(tu["queries"].get<int>(), 0);
+  // ... exactly the queries the trainer validated on, none of them a test question.
+  const auto trained = read_stage_manifest(out, "train_real");
+  EXPECT_EQ(tu["queries"], (*trained)["stats"]["stage"]["valid_queries"]);
+  for (const Query& q : read_queries(out / "train_real/model/validation/queries.jsonl")) {
+    EXPECT_EQ(qrels.count(q.id), 0u) << q.id;
+  }
   double best = -1.0, best_w = -1.0;
   for (const json& point : tu["curve"]) {
     if (point["ndcg@10"].get<double>() > best) {
