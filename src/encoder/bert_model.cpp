@@ -210,14 +210,26 @@ struct SelfAttentionImpl : nn::Module {
   // x [B,T,H]; additive_mask [B,1,1,T] (0 keep, lowest float drop).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& additive_mask) {
     const auto b = x.size(0), t = x.size(1);
-    auto split = [&](const torch::Tensor& y) {
-      return y.view({b, t, heads, head_dim}).transpose(1, 2);  // [B,h,T,d]
-    };
-    auto q = split(query(x)), k = split(key(x)), v = split(value(x));
-    auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim));
-    scores = scores + additive_mask;
+    // Q, K and V in one GEMM over the concatenated weights (the modules keep HF's separate
+    // query/key/value parameters), then one copy into contiguous per-head blocks [3, B·h, T, d].
+    const auto qkv = torch::linear(x, torch::cat({query->weight, key->weight, value->weight}),
+                                   torch::cat({query->bias, key->bias, value->bias}))
+                         .view({b, t, 3, heads, head_dim})
+                         .permute({2, 0, 3, 1, 4})
+                         .contiguous()
+                         .view({3, b * heads, t, head_dim});
+    const auto q = qkv[0], k = qkv[1], v = qkv[2];
+    // Kᵀ stays a strided view (BLAS transposes it); scale and mask are applied in place (bmm's
+    // backward does not need its output).
+    auto scores = torch::bmm(q, k.transpose(1, 2))
+                      .mul_(1.0 / std::sqrt(static_cast<double>(head_dim)))
+                      .view({b, heads, t, t})
+                      .add_(additive_mask);
     auto probs = hashed_dropout(torch::softmax(scores, -1), dropout, is_training());
-    auto ctx = torch::matmul(probs, v).transpose(1, 2).contiguous();
+    auto ctx = torch::bmm(probs.reshape({b * heads, t, t}), v)
+                   .view({b, heads, t, head_dim})
+                   .transpose(1, 2)
+                   .contiguous();
     return ctx.view({b, t, heads * head_dim});
   }
 
