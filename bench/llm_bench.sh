@@ -3,6 +3,10 @@
 # generation lengths, parallelism), interleaved and repeated, with the generation-throughput ratio
 # of each pair. Record the output, command, machine and date in bench/RESULTS.md.
 #
+# Both sides time the same thing: decode steps of prompt tokens (pp) and decode steps that carry
+# only generated tokens (tg), after a warm-up. ksparse's generation steps also sample (greedy
+# argmax and the log-softmax for mean_logprob) and detokenise; llama-batched-bench's do not.
+#
 # Usage: bash bench/llm_bench.sh <path-to-ksparse> [model.gguf]
 # Environment: THREADS (2), PARALLEL ("1,8"), NPP (256), NTG (64), REPEAT (3), LLAMA_PREFIX (the
 # prefix from ~/.cache/ksparse/deps/env.cmake), KSPARSE_ARGS (extra `llm bench` flags), LCPP_ARGS

@@ -577,26 +577,30 @@ void run_bench(const BenchOptions& opt) {
       r.ignore_eos = true;
       r.max_tokens = 1;
     }
-    auto t0 = std::chrono::steady_clock::now();
-    auto res = backend.generate(reqs);
-    const double pp_s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    uint64_t pp_tokens = 0;
-    for (const auto& r : res) pp_tokens += static_cast<uint64_t>(r.prompt_tokens);
+    // Warm-up (as llama-batched-bench does): one token per sequence pages the weights in and
+    // sizes the buffers; then the measured call. Rates come from the backend's step timings:
+    // prompt steps (prompt tokens / their time) and generation steps (tokens decoded in steps
+    // with no prompt tokens / their time, sampling included), the split llama-batched-bench
+    // reports as pp and tg.
+    for (auto& r : reqs) r.max_tokens = 1;
+    backend.generate(reqs);
     for (auto& r : reqs) r.max_tokens = opt.n_gen;
-    t0 = std::chrono::steady_clock::now();
-    res = backend.generate(reqs);
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto res = backend.generate(reqs);
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const llm::LlamaBackend::StepTimings& t = backend.last_timings();
     uint64_t gen_tokens = 0;
     for (const auto& r : res) gen_tokens += static_cast<uint64_t>(r.generated_tokens);
-    // The second run re-processes the prompts; generation time is what exceeds the prompt time.
-    const double gen_s = std::max(wall - pp_s, 1e-9);
     json row = {{"parallel", p},
                 {"n_prompt", opt.n_prompt},
                 {"n_gen", opt.n_gen},
-                {"pp_tok_s", static_cast<double>(pp_tokens) / pp_s},
-                {"gen_tok_s", static_cast<double>(gen_tokens - res.size()) / gen_s},
+                {"pp_tok_s", static_cast<double>(t.prompt_tokens) / std::max(t.prompt_seconds, 1e-9)},
+                {"gen_tok_s", static_cast<double>(t.generation_tokens) /
+                                  std::max(t.generation_seconds, 1e-9)},
+                {"prompt_seconds", t.prompt_seconds},
+                {"generation_seconds", t.generation_seconds},
+                {"generated_tokens", gen_tokens},
                 {"wall_s", wall},
                 {"peak_rss_mib", peak_rss_mib()},
                 {"n_gpu_layers", backend.plan().n_gpu_layers}};

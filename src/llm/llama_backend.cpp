@@ -350,6 +350,7 @@ struct LlamaBackend::Impl {
   };
   std::vector<SavedPrefix> prefixes;
   uint64_t calls = 0;
+  StepTimings timings;  // of the last generate() call
 
   size_t prefix_bytes() const {
     size_t n = 0;
@@ -578,6 +579,7 @@ LlamaBackend::~LlamaBackend() = default;
 
 const Model& LlamaBackend::model() const { return *impl_->model; }
 const MemoryPlan& LlamaBackend::plan() const { return impl_->plan; }
+const LlamaBackend::StepTimings& LlamaBackend::last_timings() const { return impl_->timings; }
 const std::vector<LlamaBackend::Measured>& LlamaBackend::measured() const {
   return impl_->measured;
 }
@@ -681,6 +683,7 @@ std::vector<GenerationResult> LlamaBackend::generate(
   };
 
   int prompt_budget_cap = n_batch;  // lowered when llama.cpp finds no KV slot for a batch
+  im.timings = {};
   while (progress.done < requests.size()) {
     // Admit waiting requests into free slots.
     for (int si = 0; si < n_par && next_req < requests.size(); ++si) {
@@ -751,6 +754,7 @@ std::vector<GenerationResult> LlamaBackend::generate(
     }
     if (batch.n_tokens == 0) break;  // cannot happen while requests are unfinished
 
+    const auto step_t0 = Clock::now();
     const int32_t rc = llama_decode(im.ctx, batch);
     if (rc == 1 && batch.n_tokens > n_gen_tokens && prompt_budget_cap > 1) {
       // No KV slot for this many tokens: retry with fewer prompt tokens (state was restored).
@@ -820,6 +824,16 @@ std::vector<GenerationResult> LlamaBackend::generate(
         continue;
       }
       s.next = tok;
+    }
+    const double step_s = std::chrono::duration<double>(Clock::now() - step_t0).count();
+    if (prompt_tokens_now > 0) {
+      im.timings.prompt_seconds += step_s;
+      im.timings.prompt_steps += 1;
+      im.timings.prompt_tokens += prompt_tokens_now;
+    } else {
+      im.timings.generation_seconds += step_s;
+      im.timings.generation_steps += 1;
+      im.timings.generation_tokens += static_cast<uint64_t>(batch.n_tokens);
     }
     report(finished_any);
   }

@@ -70,6 +70,19 @@ class LlamaBackend final : public Backend {
   };
   const std::vector<Measured>& measured() const;
   uint32_t n_ctx_seq() const;  // tokens (prompt + generated) one sequence can hold
+  // Where the last generate() call spent its decode loop. A step is one llama_decode call plus
+  // sampling and detokenising what it produced; prompt steps are those whose batch held prompt
+  // tokens, generation steps carry only the sequences' pending generated tokens (what
+  // llama-batched-bench times as "tg", which does not sample).
+  struct StepTimings {
+    double prompt_seconds = 0.0;
+    uint64_t prompt_steps = 0;
+    uint64_t prompt_tokens = 0;  // prompt tokens decoded (shared-prefix reuse excluded)
+    double generation_seconds = 0.0;
+    uint64_t generation_steps = 0;
+    uint64_t generation_tokens = 0;  // tokens decoded in generation steps
+  };
+  const StepTimings& last_timings() const;
   // The chat family used for `messages` requests (options.chat.family, or detected from the GGUF;
   // see detect_chat_family). Throws ConfigError when it cannot be told.
   ChatFamily chat_family() const;

@@ -94,10 +94,14 @@ TEST(LlmCli, BenchJsonHasOneRowPerParallelismWithTheDocumentedFields) {
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto& row = rows[i];
     EXPECT_EQ(row["parallel"], i == 0 ? 1 : 2);
-    for (const char* key : {"pp_tok_s", "gen_tok_s", "wall_s", "peak_rss_mib"}) {
+    for (const char* key : {"pp_tok_s", "gen_tok_s", "wall_s", "peak_rss_mib", "prompt_seconds",
+                            "generation_seconds"}) {
       ASSERT_TRUE(row.contains(key)) << key;
       EXPECT_GT(row[key].get<double>(), 0.0) << key;
     }
+    EXPECT_EQ(row["generated_tokens"].get<int>(), 4 * (i == 0 ? 1 : 2));
+    EXPECT_LE(row["prompt_seconds"].get<double>() + row["generation_seconds"].get<double>(),
+              row["wall_s"].get<double>());
   }
 }
 

@@ -274,6 +274,37 @@ TEST(LlamaBackend, MoreRequestsThanSlotsAreRefilled) {
   EXPECT_EQ(seen.back().generated_tokens, gen);
 }
 
+// Step timings split the decode loop into prompt steps and generation-only steps: with every
+// sequence starting together (as in `llm bench`), the prompt steps decode every prompt token and
+// sample each sequence's first token; the generation steps decode the rest.
+TEST(LlamaBackend, StepTimingsSplitPromptAndGenerationSteps) {
+  auto o = options(4);
+  o.reuse_prefix = false;
+  LlamaBackend b(o);
+  std::vector<GenerationRequest> reqs = greedy_requests(5);
+  reqs.resize(4);
+  for (auto& r : reqs) r.ignore_eos = true;
+  const auto res = b.generate(reqs);
+  const LlamaBackend::StepTimings& t = b.last_timings();
+  uint64_t prompt = 0;
+  for (const auto& r : res) {
+    ASSERT_EQ(r.generated_tokens, 5);
+    prompt += static_cast<uint64_t>(r.prompt_tokens);
+  }
+  EXPECT_EQ(t.prompt_tokens, prompt);
+  EXPECT_EQ(t.prompt_steps, 1u);  // all four prompts fit one batch
+  EXPECT_EQ(t.generation_steps, 4u);
+  EXPECT_EQ(t.generation_tokens, 4u * 4u);
+  EXPECT_GT(t.prompt_seconds, 0.0);
+  EXPECT_GT(t.generation_seconds, 0.0);
+  // A later call starts from zero.
+  reqs.resize(1);
+  reqs[0].max_tokens = 1;
+  b.generate(reqs);
+  EXPECT_EQ(b.last_timings().generation_steps, 0u);
+  EXPECT_EQ(b.last_timings().prompt_steps, 1u);
+}
+
 TEST(LlamaBackend, TooLongPromptIsADataError) {
   auto o = options(1);
   o.context.n_ctx = 256;
