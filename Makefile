@@ -1,5 +1,6 @@
 # Thin wrapper over scripts/setup.sh, CMake presets and CTest. See README.md.
-PRESET ?= release
+# KSPARSE_CUDA=1 selects the cuda preset (and makes scripts/setup.sh build llama.cpp with CUDA).
+PRESET ?= $(if $(filter 1,$(KSPARSE_CUDA)),cuda,release)
 JOBS ?= $(shell nproc)
 KSPARSE := build/$(PRESET)/ksparse
 # Test selection: everything CI can afford (all labels). Narrow it with e.g. CTEST_ARGS='-L unit'.

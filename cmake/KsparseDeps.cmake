@@ -1,11 +1,20 @@
-# Locates third-party dependencies. scripts/setup.sh writes ${KSPARSE_DEPS_DIR}/env.cmake with the
-# llama.cpp prefix and the test model; any of those cache variables can be overridden with -D.
+# Locates third-party dependencies. scripts/setup.sh writes ${KSPARSE_DEPS_DIR}/env.cmake (CPU
+# llama.cpp) or env-cuda.cmake (KSPARSE_CUDA=1) with the llama.cpp prefix and the test model; any of
+# those cache variables can be overridden with -D.
 set(_ksparse_deps_dir "$ENV{KSPARSE_DEPS_DIR}")
 if(NOT _ksparse_deps_dir)
   set(_ksparse_deps_dir "$ENV{HOME}/.cache/ksparse/deps")
 endif()
-if(EXISTS "${_ksparse_deps_dir}/env.cmake")
-  include("${_ksparse_deps_dir}/env.cmake")
+set(_ksparse_env "${_ksparse_deps_dir}/env.cmake")
+if(KSPARSE_CUDA)
+  set(_ksparse_env "${_ksparse_deps_dir}/env-cuda.cmake")
+endif()
+if(EXISTS "${_ksparse_env}")
+  include("${_ksparse_env}")
+elseif(KSPARSE_CUDA AND NOT KSPARSE_LLAMA_PREFIX)
+  message(FATAL_ERROR "KSPARSE_CUDA=ON but ${_ksparse_env} does not exist: run "
+                      "`KSPARSE_CUDA=1 scripts/setup.sh` (builds llama.cpp with CUDA) or pass "
+                      "-DKSPARSE_LLAMA_PREFIX=<a CUDA build of llama.cpp>.")
 endif()
 
 find_package(Threads REQUIRED)

@@ -9,6 +9,9 @@
 #   KSPARSE_MODELS_DIR  where GGUF models are assembled       (default ~/.cache/ksparse/models)
 #   KSPARSE_LLAMA_PREFIX  use this existing llama.cpp install instead of building one
 #   KSPARSE_CUDA=1      also build llama.cpp's CUDA backend (needs nvcc)
+#   KSPARSE_CUDA_ARCHS  CUDA architectures for that build, e.g. 121a-real (GB10), 90 (H100);
+#                       default: the GPUs present at build time, else llama.cpp's list of seven
+#                       (a build for one architecture compiles far less)
 #   KSPARSE_JOBS        parallel build jobs                   (default: nproc)
 set -euo pipefail
 
@@ -103,7 +106,10 @@ if [ "$do_llama" = 1 ]; then
       rm -rf "$work/sdist"
     fi
     cuda_flags=(-DGGML_CUDA=OFF)
-    [ "$cuda" = 1 ] && cuda_flags=(-DGGML_CUDA=ON)
+    if [ "$cuda" = 1 ]; then
+      cuda_flags=(-DGGML_CUDA=ON)
+      [ -n "${KSPARSE_CUDA_ARCHS:-}" ] && cuda_flags+=(-DCMAKE_CUDA_ARCHITECTURES="${KSPARSE_CUDA_ARCHS}")
+    fi
     # GGML_NATIVE compiles for this CPU. On x86 it also turns on AMX when the CPU lists it, but a
     # kernel or hypervisor that does not grant AMX tile state kills the process with SIGILL at the
     # first `tilezero` (seen on this project's CI machines). AVX-512/VNNI stay on.
@@ -138,7 +144,7 @@ if [ "$do_llama" = 1 ]; then
         -npp 8 -ntg 4 -npl 1,2 -t 2 >"$work/smoke.log" 2>&1 \
         || { tail -20 "$work/smoke.log" >&2; echo "setup.sh: the llama.cpp build does not run on this CPU" >&2; exit 1; }
     fi
-    echo "llama-cpp-python ${LLAMA_CPP_PYTHON_VERSION} backend=${backend}" > "${llama_prefix}/.ksparse-complete"
+    echo "llama-cpp-python ${LLAMA_CPP_PYTHON_VERSION} backend=${backend} cuda_archs=${KSPARSE_CUDA_ARCHS:-default}" > "${llama_prefix}/.ksparse-complete"
     rm -rf "$work"
     log "llama.cpp: installed"
   fi
@@ -177,9 +183,10 @@ if [ "$do_pydeps" = 1 ]; then
   fi
 fi
 
-# Tell the build where things are.
+# Tell the build where things are (the cuda preset reads env-cuda.cmake, the others env.cmake).
 mkdir -p "${deps_dir}"
-cat > "${deps_dir}/env.cmake" <<EOC
+env_file="${deps_dir}/env.cmake"; [ "$cuda" = 1 ] && env_file="${deps_dir}/env-cuda.cmake"
+cat > "${env_file}" <<EOC
 set(KSPARSE_LLAMA_PREFIX "${llama_prefix}" CACHE PATH "llama.cpp install prefix")
 set(KSPARSE_TEST_MODEL "${models_dir}/${GEMMA_GGUF_FILE}" CACHE FILEPATH "small real GGUF for tests")
 set(KSPARSE_PYREF "${deps_dir}/pyref/bin/python" CACHE FILEPATH "python with reference packages")
