@@ -109,6 +109,14 @@ if [ "$do_llama" = 1 ]; then
     if [ "$cuda" = 1 ]; then
       cuda_flags=(-DGGML_CUDA=ON)
       [ -n "${KSPARSE_CUDA_ARCHS:-}" ] && cuda_flags+=(-DCMAKE_CUDA_ARCHITECTURES="${KSPARSE_CUDA_ARCHS}")
+      # libggml-cuda needs the driver's libcuda.so.1. A build machine without a driver links it
+      # against the toolkit's stub, and executables then cannot resolve it at link time: let them
+      # link (they run where a driver is installed).
+      if ! ldconfig -p 2>/dev/null | grep -q 'libcuda\.so\.1'; then
+        log "llama.cpp: no CUDA driver (libcuda.so.1) here: linking against the toolkit's stub; the binaries run only where a driver is installed"
+        cuda_flags+=(-DCMAKE_EXE_LINKER_FLAGS=-Wl,--allow-shlib-undefined)
+        no_driver=1
+      fi
     fi
     # GGML_NATIVE compiles for this CPU. On x86 it also turns on AMX when the CPU lists it, but a
     # kernel or hypervisor that does not grant AMX tile state kills the process with SIGILL at the
@@ -139,7 +147,7 @@ if [ "$do_llama" = 1 ]; then
     find "$work/build" -name 'lib*.so*' -exec cp -P {} "${llama_prefix}/lib/" \;
     # Smoke test: a real decode on the test model catches a CPU-feature mismatch (SIGILL) here
     # rather than in the tests.
-    if [ -f "${models_dir}/${GEMMA_GGUF_FILE}" ]; then
+    if [ -f "${models_dir}/${GEMMA_GGUF_FILE}" ] && [ "${no_driver:-0}" = 0 ]; then
       "${llama_prefix}/bin/llama-batched-bench" -m "${models_dir}/${GEMMA_GGUF_FILE}" -c 256 \
         -npp 8 -ntg 4 -npl 1,2 -t 2 >"$work/smoke.log" 2>&1 \
         || { tail -20 "$work/smoke.log" >&2; echo "setup.sh: the llama.cpp build does not run on this CPU" >&2; exit 1; }
