@@ -582,7 +582,6 @@ void run_bench(const BenchOptions& opt) {
     // prompt steps (prompt tokens / their time) and generation steps (tokens decoded in steps
     // with no prompt tokens / their time, sampling included), the split llama-batched-bench
     // reports as pp and tg.
-    for (auto& r : reqs) r.max_tokens = 1;
     backend.generate(reqs);
     for (auto& r : reqs) r.max_tokens = opt.n_gen;
     const auto t0 = std::chrono::steady_clock::now();
