@@ -10,6 +10,7 @@
 #include "ksparse/pipeline/stages.h"
 
 #ifdef KSPARSE_PIPELINE_HAVE_LLAMA
+#include "ksparse/llm/embedder.h"
 #include "ksparse/llm/llama_backend.h"
 #include "ksparse/llm/memory_plan.h"
 #endif
@@ -108,6 +109,19 @@ class LlamaResource final : public LlmResource {
 std::unique_ptr<Resource> make_llama_resource(const ConfigTable& root) {
   return std::make_unique<LlamaResource>(root);
 }
+synonyms::EmbedFn make_llama_embed(const ConfigTable& root) {
+  const ConfigTable t = root.table("llm");
+  llm::EmbedderOptions eo;
+  eo.model.path = llm_model_path(root);
+  eo.model.n_gpu_layers = t.get("gpu_layers", llm::kGpuLayersAuto);
+  eo.pooling = llm::Pooling::kMean;
+  eo.n_parallel = 32;
+  eo.max_tokens = 32;
+  eo.n_batch = eo.max_tokens * 8;
+  eo.n_threads = t.get("threads", 0);
+  auto embedder = std::make_shared<llm::LlamaEmbedder>(eo);
+  return [embedder](const std::vector<std::string>& texts) { return embedder->embed(texts); };
+}
 bool have_llama() { return true; }
 
 #else
@@ -116,6 +130,11 @@ std::unique_ptr<Resource> make_llama_resource(const ConfigTable&) {
   throw ConfigError(
       "this ksparse was built without llama.cpp (KSPARSE_WITH_LLAMA=OFF): the LLM "
       "stages cannot run; rebuild with it or disable [synth]");
+}
+synonyms::EmbedFn make_llama_embed(const ConfigTable&) {
+  throw ConfigError(
+      "this ksparse was built without llama.cpp (KSPARSE_WITH_LLAMA=OFF): set "
+      "`synonyms.embeddings = false` or rebuild with it");
 }
 bool have_llama() { return false; }
 

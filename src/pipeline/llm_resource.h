@@ -21,6 +21,7 @@
 #include "ksparse/core/config.h"
 #include "ksparse/llm/backend.h"
 #include "ksparse/pipeline/stage.h"
+#include "ksparse/synonyms/embedding_candidates.h"
 
 namespace ksparse::pipeline::detail {
 
@@ -38,6 +39,11 @@ nlohmann::json llm_key_config(const ConfigTable& root);
 
 // Creates the llama.cpp resource (only in builds with llama.cpp; ConfigError otherwise).
 std::unique_ptr<Resource> make_llama_resource(const ConfigTable& root);
+// An embedding function over [llm].model: a llama.cpp embedding context (mean pooling, texts of at
+// most 32 tokens, [llm].threads) loaded now and freed with the last copy of the function. It is a
+// second instance of the model, separate from the "llm" resource. ConfigError in builds without
+// llama.cpp.
+synonyms::EmbedFn make_llama_embed(const ConfigTable& root);
 // True when this build has the in-process llama.cpp runtime.
 bool have_llama();
 

@@ -231,15 +231,13 @@ std::string svg_lines(const std::vector<std::string>& names,
   auto px = [&](double x) { return left + plot_w * (x - minx) / (maxx - minx); };
   auto py = [&](double y) { return top + plot_h - plot_h * (y - miny) / (maxy - miny); };
   std::ostringstream s;
-  s << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << left + plot_w + 20
-    << "\" height=\"" << top + plot_h + bottom + 20 * static_cast<int>(names.size())
-    << "\" role=\"img\">";
+  s << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << left + plot_w + 20 << "\" height=\""
+    << top + plot_h + bottom + 20 * static_cast<int>(names.size()) << "\" role=\"img\">";
   for (int t = 0; t <= 4; ++t) {
     const double v = miny + (maxy - miny) * t / 4.0;
     s << "<line x1=\"" << left << "\" x2=\"" << left + plot_w << "\" y1=\"" << fmt(py(v), 1)
-      << "\" y2=\"" << fmt(py(v), 1) << "\" stroke=\"#ddd\"/><text x=\"" << left - 4
-      << "\" y=\"" << fmt(py(v) + 4, 1) << "\" font-size=\"11\" text-anchor=\"end\">"
-      << fmt(v, 2) << "</text>";
+      << "\" y2=\"" << fmt(py(v), 1) << "\" stroke=\"#ddd\"/><text x=\"" << left - 4 << "\" y=\""
+      << fmt(py(v) + 4, 1) << "\" font-size=\"11\" text-anchor=\"end\">" << fmt(v, 2) << "</text>";
   }
   for (int t = 0; t <= 4; ++t) {
     const double v = minx + (maxx - minx) * t / 4.0;
@@ -250,15 +248,13 @@ std::string svg_lines(const std::vector<std::string>& names,
     << "\" font-size=\"12\" text-anchor=\"middle\">" << esc(xlabel) << " / " << esc(ylabel)
     << "</text>";
   for (std::size_t k = 0; k < series.size(); ++k) {
-    s << "<polyline fill=\"none\" stroke-width=\"2\" stroke=\"" << kColors[k % 6]
-      << "\" points=\"";
+    s << "<polyline fill=\"none\" stroke-width=\"2\" stroke=\"" << kColors[k % 6] << "\" points=\"";
     for (const auto& [x, y] : series[k]) s << fmt(px(x), 1) << "," << fmt(py(y), 1) << " ";
     s << "\"/>";
     const int y = top + plot_h + bottom + 14 + static_cast<int>(k) * 20;
     s << "<rect x=\"" << left << "\" y=\"" << y - 10 << "\" width=\"12\" height=\"12\" fill=\""
-      << kColors[k % 6] << "\"/><text x=\"" << left + 18 << "\" y=\"" << y
-      << "\" font-size=\"12\">" << esc(names[k]) << " (" << series[k].size()
-      << " points)</text>";
+      << kColors[k % 6] << "\"/><text x=\"" << left + 18 << "\" y=\"" << y << "\" font-size=\"12\">"
+      << esc(names[k]) << " (" << series[k].size() << " points)</text>";
   }
   s << "</svg>";
   return s.str();
@@ -387,14 +383,14 @@ void synth_section(Report& r, const StageContext& ctx) {
   const json& funnel = st["funnel"];
   const json& gen = st["generation"];
   // An imported run names its model in the stats; a generating run in its config.
-  const std::string model = st.contains("model")
-                                ? st["model"].get<std::string>()
-                                : (*m)["config"].value("model", (*m)["config"]["llm"]["model"].dump());
-  r.para("Model: " + model + (st.contains("imported_from")
-                                  ? " (imported from " + st["imported_from"].get<std::string>() + ")"
-                                  : std::string()) +
-         "; " +
-         std::to_string(st["documents"].get<std::size_t>()) + " passages, " +
+  const std::string model =
+      st.contains("model") ? st["model"].get<std::string>()
+                           : (*m)["config"].value("model", (*m)["config"]["llm"]["model"].dump());
+  r.para("Model: " + model +
+         (st.contains("imported_from")
+              ? " (imported from " + st["imported_from"].get<std::string>() + ")"
+              : std::string()) +
+         "; " + std::to_string(st["documents"].get<std::size_t>()) + " passages, " +
          std::to_string(gen["requests"].get<std::size_t>()) + " generations (" +
          std::to_string(gen["cached"].get<std::size_t>()) + " from the cache), " +
          fmt(st["generated_tok_s"].get<double>(), 1) + " generated tokens/s; " +
@@ -456,11 +452,13 @@ void synonyms_section(Report& r, const StageContext& ctx) {
   r.para(std::to_string(st["entries"].get<std::size_t>()) + " entries from " +
          std::to_string(st["seed_pairs"].get<std::size_t>()) +
          " seed pairs (half of the lexicon's headwords) and the corpora; verifier: " +
-         st.value("verifier", std::string("none")) +
-         ". Against the held-out half ∪ extra gold: "
-         "precision " +
-         fmt(ev["overall"]["precision"].get<double>()) + ", recall " +
-         fmt(ev["overall"]["recall"].get<double>()) + ".");
+         st.value("verifier", std::string("none")) + ". Against the held-out half ∪ extra gold (" +
+         std::to_string(ev["overall"]["scored_pairs"].get<std::size_t>()) +
+         " scored pairs): precision " +
+         (ev["overall"]["scored_pairs"].get<std::size_t>() == 0
+              ? std::string("n/a")
+              : fmt(ev["overall"]["precision"].get<double>())) +
+         ", recall " + fmt(ev["overall"]["recall"].get<double>()) + ".");
   std::vector<std::vector<std::string>> rows;
   for (const auto& [src, s] : ev["by_source"].items()) {
     if (s["entries"].get<std::size_t>() == 0) continue;
@@ -469,6 +467,35 @@ void synonyms_section(Report& r, const StageContext& ctx) {
                     fmt(s["precision"].get<double>()), fmt(s["recall"].get<double>())});
   }
   r.table({"source", "entries", "scored pairs", "precision", "recall"}, rows);
+  if (st.contains("unverified")) {
+    // The verification ablation: the same candidates, kept by thresholds vs by the LLM.
+    const json& u = st["unverified"];
+    const double seed = static_cast<double>(st["seed_pairs"].get<std::size_t>());
+    const json vo = ev["overall"];
+    const auto times = [&](std::size_t n) { return fmt(static_cast<double>(n) / seed, 2) + "×"; };
+    // A dictionary with no scored pair (e.g. the seed alone) has no precision.
+    const auto prec = [](const json& e) {
+      return e["scored_pairs"].get<std::size_t>() == 0 ? std::string("n/a")
+                                                       : fmt(e["precision"].get<double>());
+    };
+    r.para("LLM verification (" + st.value("verifier", std::string()) + ", threshold " +
+           fmt(st.value("verify_threshold", 0.0), 2) +
+           "): " + std::to_string(st.value("candidates_verified", std::size_t{0})) +
+           " candidates judged, " +
+           std::to_string(st.value("candidates_rejected", std::size_t{0})) + " rejected, " +
+           fmt(st.value("verify_pairs_per_second", 0.0), 1) +
+           " pairs/s. Without verification every candidate passing its source's thresholds is "
+           "kept (the embedding-only arm):");
+    r.table({"dictionary", "entries", "× seed", "scored pairs", "precision", "recall"},
+            {{"unverified (embedding-only)", std::to_string(u["entries"].get<std::size_t>()),
+              times(u["entries"].get<std::size_t>()),
+              std::to_string(u["scored_pairs"].get<std::size_t>()), prec(u),
+              fmt(u["recall"].get<double>())},
+             {"LLM-verified", std::to_string(st["entries"].get<std::size_t>()),
+              times(st["entries"].get<std::size_t>()),
+              std::to_string(vo["scored_pairs"].get<std::size_t>()), prec(vo),
+              fmt(vo["recall"].get<double>())}});
+  }
   const synonyms::Dictionary dict = synonyms::load_dictionary(ctx.input("synonyms") / "dict");
   std::vector<const synonyms::Entry*> nonseed;
   for (const auto* e : dict.entries()) {
@@ -606,13 +633,13 @@ void training_section(Report& r, const StageContext& ctx) {
   if (train_cfg.is_object()) {
     r.para("Model: BERT " + std::to_string(train_cfg.value("num_layers", 0)) + " layers, hidden " +
            std::to_string(train_cfg.value("hidden_size", 0)) + ", WordPiece vocabulary " +
-           std::to_string(vocab) + " (" +
-           train_cfg.value("mode", std::string()) + ", lexical prior " +
-           (train_cfg.value("lexical_prior", false) ? "on" : "off") + "); " +
+           std::to_string(vocab) + " (" + train_cfg.value("mode", std::string()) +
+           ", lexical prior " + (train_cfg.value("lexical_prior", false) ? "on" : "off") + "); " +
            std::to_string(train_cfg.value("max_steps", 0)) + " steps of " +
            std::to_string(train_cfg.value("batch_size", 0)) + " queries, lr " +
-           fmt(train_cfg.value("lr", 0.0), 5) + ", FLOPS " + fmt(train_cfg.value("flops_doc", 0.0), 4) +
-           ", teacher " + train_cfg.value("teacher", std::string()) +
+           fmt(train_cfg.value("lr", 0.0), 5) + ", FLOPS " +
+           fmt(train_cfg.value("flops_doc", 0.0), 4) + ", teacher " +
+           train_cfg.value("teacher", std::string()) +
            ". Both models share every setting; only the training data differ.");
   }
   r.table({"model", "steps", "train triples", "synthetic used / available", "validation queries",
@@ -626,11 +653,10 @@ void training_section(Report& r, const StageContext& ctx) {
     auto m = manifest_of(ctx, stage);
     if (!m) continue;
     const json& st = (*m)["stats"]["stage"];
-    erows.push_back({stage, std::to_string(st["documents"].get<std::size_t>()),
-                     fmt(st["avg_doc_terms"].get<double>(), 1),
-                     fmt(st["avg_query_terms"].get<double>(), 1),
-                     fmt(st["encode_seconds"].get<double>(), 1),
-                     fmt(st["search_seconds"].get<double>(), 2)});
+    erows.push_back(
+        {stage, std::to_string(st["documents"].get<std::size_t>()),
+         fmt(st["avg_doc_terms"].get<double>(), 1), fmt(st["avg_query_terms"].get<double>(), 1),
+         fmt(st["encode_seconds"].get<double>(), 1), fmt(st["search_seconds"].get<double>(), 2)});
   }
   if (!erows.empty()) {
     r.para("Impact indexes over every passage:");
@@ -651,15 +677,16 @@ void export_section(Report& r, const StageContext& ctx) {
                  ? st["features"].get<double>() / st["documents"].get<double>()
                  : 0.0,
              1) +
-         " rank_features per document (" + std::to_string(st["dropped_dot_features"].get<std::size_t>()) +
+         " rank_features per document (" +
+         std::to_string(st["dropped_dot_features"].get<std::size_t>()) +
          " dropped for a '.'), bulk.jsonl " +
          fmt(st["bulk_bytes"].get<double>() / (1024.0 * 1024.0), 1) + " MiB.");
   r.table({"file", "what"},
           {{"model/", "Hugging Face folder (config.json, model.safetensors, tokenizer, idf.json)"},
            {"bulk.jsonl", "POST _bulk body with rank_features"},
            {"mapping.json", "index settings and mapping"},
-           {"query_example.json", "neural_sparse query for `" +
-                                      st["example_query"].get<std::string>() + "`"},
+           {"query_example.json",
+            "neural_sparse query for `" + st["example_query"].get<std::string>() + "`"},
            {"README.md", "curl commands"}});
 }
 
@@ -669,9 +696,8 @@ StageSpec report_stage() {
   StageSpec s;
   s.name = "report";
   s.description = "self-contained HTML report + Markdown summary from the artifacts";
-  s.deps = {"data",     "bm25",        "synth",     "trends",    "synonyms",
-            "expansion", "train_real", "train_synth", "eval_real", "eval_synth",
-            "export",    "ablations"};
+  s.deps = {"data",       "bm25",        "synth",     "trends",     "synonyms", "expansion",
+            "train_real", "train_synth", "eval_real", "eval_synth", "export",   "ablations"};
   s.plan = [](const ConfigTable& t, const ConfigTable&) {
     t.expect_keys({"enabled", "title"});
     StagePlan p;

@@ -77,6 +77,74 @@ StageSpec bm25_stage() {
   return s;
 }
 
+namespace {
+
+// BM25 with each query's words expanded by their dictionary equivalents (weight × their BM25
+// weights), searched and evaluated into `out_dir` (run.trec, eval files). Returns the stats.
+json expand_and_search(const StageContext& ctx, const InvertedIndex& index,
+                       const Analyzer& analyzer, const fs::path& dict_dir, const fs::path& out_dir,
+                       const std::string& run_tag) {
+  const json& c = ctx.config();
+  fs::create_directories(out_dir);
+  const synonyms::Dictionary dict = synonyms::load_dictionary(dict_dir);
+  const double min_score = c["min_score"].get<double>();
+  // term -> equivalents in the other language, best first.
+  std::map<std::string, std::vector<std::pair<double, std::string>>> eq;
+  for (const synonyms::Entry* e : dict.entries()) {
+    if (e->score() < min_score) continue;
+    eq[e->ko].push_back({e->score(), e->en});
+    eq[e->en].push_back({e->score(), e->ko});
+  }
+  for (auto& [term, list] : eq) {
+    std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first > b.first : a.second < b.second;
+    });
+  }
+  const auto max_exp = c["max_expansions"].get<std::size_t>();
+  const float weight = c["weight"].get<float>();
+  std::vector<std::string> ids;
+  std::vector<SparseVector> vectors;
+  std::size_t expanded_queries = 0, added_terms = 0;
+  JsonlWriter out(out_dir / "expanded_queries.jsonl");
+  for (const Query& q : read_queries(ctx.input("data") / "test_queries.jsonl")) {
+    std::vector<std::pair<TermId, float>> pairs;
+    const SparseVector base = encode_query(index, analyzer, q.text);
+    for (const auto& e : base.entries()) pairs.emplace_back(e.term, e.weight);
+    std::vector<std::string> added;
+    std::set<std::string> seen;
+    for (const std::string& w : synonyms::extract_words(q.text)) {
+      auto it = eq.find(w);
+      if (it == eq.end() || !seen.insert(w).second) continue;
+      std::size_t n = 0;
+      for (const auto& [score, other] : it->second) {
+        if (n++ >= max_exp) break;
+        added.push_back(other);
+        const SparseVector extra = encode_query(index, analyzer, other);
+        for (const auto& e : extra.entries()) pairs.emplace_back(e.term, weight * e.weight);
+      }
+    }
+    if (!added.empty()) ++expanded_queries;
+    added_terms += added.size();
+    out.write(json{{"_id", q.id}, {"text", q.text}, {"expansions", added}});
+    ids.push_back(q.id);
+    vectors.push_back(SparseVector::from_pairs(std::move(pairs)));
+  }
+  out.close();
+  const Run run = detail::search_run(index, ids, vectors, c["k"].get<std::size_t>(),
+                                     detail::threads_from(ctx.root()));
+  const auto metrics = parse_metrics(c["metrics"].get<std::string>());
+  const EvalResult r = detail::evaluate_and_write(
+      out_dir, read_qrels(korquad_dir(ctx) / "qrels" / "test.tsv"), run, metrics, run_tag);
+  json stats = {{"queries", ids.size()},
+                {"expanded_queries", expanded_queries},
+                {"added_terms", added_terms},
+                {"dictionary_entries", dict.size()}};
+  for (std::size_t m = 0; m < metrics.size(); ++m) stats[metrics[m].name()] = r.mean[m];
+  return stats;
+}
+
+}  // namespace
+
 StageSpec expansion_stage() {
   StageSpec s;
   s.name = "expansion";
@@ -99,64 +167,17 @@ StageSpec expansion_stage() {
     return p;
   };
   s.run = [](StageContext& ctx) {
-    const json& c = ctx.config();
     const InvertedIndex index = open_index_dir(ctx.input("bm25") / "index");
     const Analyzer analyzer(index_analyzer_options(index));
-    const synonyms::Dictionary dict = synonyms::load_dictionary(ctx.input("synonyms") / "dict");
-    const double min_score = c["min_score"].get<double>();
-    // term -> equivalents in the other language, best first.
-    std::map<std::string, std::vector<std::pair<double, std::string>>> eq;
-    for (const synonyms::Entry* e : dict.entries()) {
-      if (e->score() < min_score) continue;
-      eq[e->ko].push_back({e->score(), e->en});
-      eq[e->en].push_back({e->score(), e->ko});
+    const fs::path syn = ctx.input("synonyms");
+    ctx.stats =
+        expand_and_search(ctx, index, analyzer, syn / "dict", ctx.out_dir(), "bm25+synonyms");
+    // The ablation's other arm, when the synonyms stage built an LLM-verified dictionary too.
+    if (fs::exists(syn / "dict_unverified")) {
+      ctx.stats["unverified"] =
+          expand_and_search(ctx, index, analyzer, syn / "dict_unverified",
+                            ctx.out_dir() / "unverified", "bm25+synonyms-unverified");
     }
-    for (auto& [term, list] : eq) {
-      std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
-        return a.first != b.first ? a.first > b.first : a.second < b.second;
-      });
-    }
-    const auto max_exp = c["max_expansions"].get<std::size_t>();
-    const float weight = c["weight"].get<float>();
-    std::vector<std::string> ids;
-    std::vector<SparseVector> vectors;
-    std::size_t expanded_queries = 0, added_terms = 0;
-    JsonlWriter out(ctx.out_dir() / "expanded_queries.jsonl");
-    for (const Query& q : read_queries(ctx.input("data") / "test_queries.jsonl")) {
-      std::vector<std::pair<TermId, float>> pairs;
-      const SparseVector base = encode_query(index, analyzer, q.text);
-      for (const auto& e : base.entries()) pairs.emplace_back(e.term, e.weight);
-      std::vector<std::string> added;
-      std::set<std::string> seen;
-      for (const std::string& w : synonyms::extract_words(q.text)) {
-        auto it = eq.find(w);
-        if (it == eq.end() || !seen.insert(w).second) continue;
-        std::size_t n = 0;
-        for (const auto& [score, other] : it->second) {
-          if (n++ >= max_exp) break;
-          added.push_back(other);
-          const SparseVector extra = encode_query(index, analyzer, other);
-          for (const auto& e : extra.entries()) pairs.emplace_back(e.term, weight * e.weight);
-        }
-      }
-      if (!added.empty()) ++expanded_queries;
-      added_terms += added.size();
-      out.write(json{{"_id", q.id}, {"text", q.text}, {"expansions", added}});
-      ids.push_back(q.id);
-      vectors.push_back(SparseVector::from_pairs(std::move(pairs)));
-    }
-    out.close();
-    const Run run = detail::search_run(index, ids, vectors, c["k"].get<std::size_t>(),
-                                       detail::threads_from(ctx.root()));
-    const auto metrics = parse_metrics(c["metrics"].get<std::string>());
-    const EvalResult r = detail::evaluate_and_write(
-        ctx.out_dir(), read_qrels(korquad_dir(ctx) / "qrels" / "test.tsv"), run, metrics,
-        "bm25+synonyms");
-    ctx.stats = {{"queries", ids.size()},
-                 {"expanded_queries", expanded_queries},
-                 {"added_terms", added_terms},
-                 {"dictionary_entries", dict.size()}};
-    for (std::size_t m = 0; m < metrics.size(); ++m) ctx.stats[metrics[m].name()] = r.mean[m];
   };
   return s;
 }
@@ -200,6 +221,8 @@ StageSpec ablations_stage() {
     };
     const std::vector<Candidate> candidates = {
         {"bm25", "bm25", "", "BM25"},
+        {"expansion_unverified", "expansion", "unverified",
+         "BM25 + synonym expansion (unverified: embedding-only)"},
         {"expansion", "expansion", "", "BM25 + synonym expansion"},
         {"sparse_real", "eval_real", "", "sparse, real questions only"},
         {"sparse_synth", "eval_synth", "", "sparse, real + synthetic"},
@@ -208,7 +231,9 @@ StageSpec ablations_stage() {
     std::vector<System> systems;
     for (const auto& cand : candidates) {
       if (!ctx.has_input(cand.stage)) continue;
-      const fs::path dir = cand.sub.empty() ? ctx.input(cand.stage) : ctx.input(cand.stage) / cand.sub;
+      const fs::path dir =
+          cand.sub.empty() ? ctx.input(cand.stage) : ctx.input(cand.stage) / cand.sub;
+      if (!fs::exists(dir / "run.trec")) continue;  // e.g. no unverified arm without verification
       // Re-evaluate from the run file itself, so the table is exactly what `ksparse eval` gives
       // for that run.
       systems.push_back(
@@ -241,16 +266,20 @@ StageSpec ablations_stage() {
         {"sparse_real", "sparse_synth"}, {"fusion_real", "fusion_synth"},
         {"bm25", "fusion_synth"},        {"bm25", "fusion_real"},
         {"bm25", "sparse_synth"},        {"bm25", "sparse_real"},
-        {"bm25", "expansion"}};
+        {"bm25", "expansion"},           {"expansion_unverified", "expansion"}};
     json comps = json::array();
     json not_run = json::array();
     for (const auto& [an, bn] : pairs) {
       const System* a = find(an);
       const System* b = find(bn);
       if (!a || !b) {
-        not_run.push_back({{"comparison", bn + " vs " + an},
-                           {"reason", std::string(!a ? an : bn) + " is not in this run " +
-                                          "(its stage is disabled or not in this build)"}});
+        const std::string missing = !a ? an : bn;
+        const std::string why =
+            missing == "expansion_unverified" && find("expansion")
+                ? "the synonyms stage verified nothing (synonyms.verify = false), so it built "
+                  "one dictionary, not an LLM-verified and an unverified one"
+                : missing + " is not in this run (its stage is disabled or not in this build)";
+        not_run.push_back({{"comparison", bn + " vs " + an}, {"reason", why}});
         continue;
       }
       if (a->result.query_ids != b->result.query_ids) {
@@ -273,27 +302,14 @@ StageSpec ablations_stage() {
                          {"p_value", r.p_value}});
       }
     }
-    // The synonyms stage builds one dictionary; an embedding-only vs LLM-verified comparison
-    // needs both, which it does not provide yet.
-    std::string verifier = "the synonyms stage is disabled";
-    if (ctx.has_input("synonyms")) {
-      const json m = detail::read_json(ctx.input("synonyms") / "manifest.json");
-      verifier = m["stats"]["stage"].value("verifier", std::string("unknown"));
-    }
-    not_run.push_back(
-        {{"comparison", "synonyms LLM-verified vs embedding-only"},
-         {"reason", "the synonyms stage builds a single dictionary (verifier: " + verifier +
-                        "), not one per verification mode, so there is no pair of expansion "
-                        "runs to compare"}});
     const json out = {{"systems", sys_json},
                       {"comparisons", comps},
                       {"not_run", not_run},
                       {"metrics", detail::metrics_string(metrics)},
                       {"qrels", (ctx.input("data") / "korquad" / "qrels" / "test.tsv").string()}};
     detail::write_json(ctx.out_dir() / "ablations.json", out);
-    ctx.stats = {{"systems", systems.size()},
-                 {"comparisons", comps.size()},
-                 {"not_run", not_run.size()}};
+    ctx.stats = {
+        {"systems", systems.size()}, {"comparisons", comps.size()}, {"not_run", not_run.size()}};
   };
   return s;
 }

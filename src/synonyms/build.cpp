@@ -295,6 +295,8 @@ BuildResult build_dictionary(const BuildOptions& options, const BuildStages& sta
       }
     }
     for (const auto& [w, n] : frequent) consider(w);
+    spdlog::info("synonyms: asking the LLM for English equivalents of {} Korean terms",
+                 terms.size());
     for (const CandidatePair& c : stages.discover(terms)) {
       Provenance prov;
       prov.source = Source::kDiscovery;
@@ -315,6 +317,7 @@ BuildResult build_dictionary(const BuildOptions& options, const BuildStages& sta
     const std::vector<const Entry*> all = candidates.entries();
     std::vector<CandidatePair> batch;
     std::vector<const Entry*> batch_entries;
+    std::size_t to_verify = 0;
     auto flush = [&] {
       if (batch.empty()) return;
       const auto tv = std::chrono::steady_clock::now();
@@ -346,16 +349,20 @@ BuildResult build_dictionary(const BuildOptions& options, const BuildStages& sta
         llm.note = v.reason;
         dict.add(e->ko, e->en, std::move(llm));
       }
+      spdlog::info(
+          "synonyms: verified {}/{} candidates, {} rejected ({:.1f} pairs/s)",
+          stats.candidates_verified, to_verify, stats.candidates_rejected,
+          static_cast<double>(stats.candidates_verified) / std::max(stats.verify_seconds, 1e-9));
       batch.clear();
       batch_entries.clear();
     };
     // A verification budget takes an even stride through the (ko, en)-sorted candidates, so every
     // source keeps its share; the candidates skipped are dropped like rejected ones.
-    const std::size_t stride =
-        options.verify_max == 0 || all.size() <= options.verify_max
-            ? 1
-            : (all.size() + options.verify_max - 1) / options.verify_max;
-    stats.candidates_unverified = all.size() - (all.size() + stride - 1) / stride;
+    const std::size_t stride = options.verify_max == 0 || all.size() <= options.verify_max
+                                   ? 1
+                                   : (all.size() + options.verify_max - 1) / options.verify_max;
+    to_verify = (all.size() + stride - 1) / stride;
+    stats.candidates_unverified = all.size() - to_verify;
     for (std::size_t k = 0; k < all.size(); k += stride) {
       const Entry* e = all[k];
       const Provenance& best = *std::max_element(
@@ -425,7 +432,8 @@ void save_build(const BuildOptions& options, const BuildResult& result) {
   extra["solr_groups"] = v.equivalence_rules + v.explicit_rules;
   extra["nori_terms"] = nori;
   save_dictionary(options.out_dir, result.dictionary, options.to_json(), inputs,
-                  {"synonyms.txt", "nori_userdict.txt", "hanja_glosses.tsv", "verdicts.jsonl"}, extra);
+                  {"synonyms.txt", "nori_userdict.txt", "hanja_glosses.tsv", "verdicts.jsonl"},
+                  extra);
 }
 
 }  // namespace ksparse::synonyms

@@ -71,6 +71,7 @@ std::string tiny_config(const fs::path& dir, int synth_seed, int train_steps = 8
   cfg += "seed = " + std::to_string(synth_seed) + "\n";
   cfg += "[trends]\nmin_count = 1\nmin_docs = 1\nmin_g2 = 0.0\n";
   cfg += "[synonyms]\nlexicon = \"" + (dir / "seed.tsv").string() + "\"\n";
+  cfg += "verify_max = 12\ndiscover_max_terms = 2\nreason_tokens = 2\nembed_max_ko = 20\n";
   cfg += "[ablations]\ntrials = 200\n";
   cfg += tiny_train(train_steps);
   return cfg;
@@ -93,8 +94,8 @@ std::set<std::string> ran(const std::map<std::string, std::string>& s) {
 }
 
 const std::set<std::string> kAllStages = {
-    "data",       "bm25",        "synth",     "trends",     "synonyms", "expansion", "train_real",
-    "train_synth", "eval_real",  "eval_synth", "export",    "ablations", "report"};
+    "data",        "bm25",      "synth",      "trends", "synonyms",  "expansion", "train_real",
+    "train_synth", "eval_real", "eval_synth", "export", "ablations", "report"};
 
 TEST(RunModel, SecondRunSkipsAndSynthChangeRerunsOnlyDependants) {
   test::TempDir dir;
@@ -114,8 +115,34 @@ TEST(RunModel, SecondRunSkipsAndSynthChangeRerunsOnlyDependants) {
   const json abl = json::parse(test::read_file(dir / "out/ablations/ablations.json"));
   std::set<std::string> systems;
   for (const auto& s : abl["systems"]) systems.insert(s["name"].get<std::string>());
-  EXPECT_EQ(systems, (std::set<std::string>{"bm25", "expansion", "sparse_real", "sparse_synth",
-                                            "fusion_real", "fusion_synth"}));
+  EXPECT_EQ(systems,
+            (std::set<std::string>{"bm25", "expansion", "expansion_unverified", "sparse_real",
+                                   "sparse_synth", "fusion_real", "fusion_synth"}));
+  // Synonyms: the LLM-verified dictionary (used downstream) and the unverified one, each
+  // evaluated and expanded; the ablation compares the two expansions.
+  const json syn = json::parse(test::read_file(dir / "out/synonyms/manifest.json"));
+  const json& syn_stats = syn["stats"]["stage"];
+  EXPECT_NE(syn_stats["verifier"].get<std::string>().find("gemma-3-270m"), std::string::npos)
+      << syn_stats.dump();
+  EXPECT_GT(syn_stats["candidates_verified"].get<int>(), 0) << syn_stats.dump();
+  EXPECT_LE(syn_stats["candidates_verified"].get<int>(), 12);
+  EXPECT_GT(syn_stats["verify_pairs_per_second"].get<double>(), 0.0);
+  // Only verified pairs enter: the verified dictionary is no larger than seed + verified.
+  EXPECT_LE(syn_stats["entries"].get<int>(),
+            syn_stats["seed_pairs"].get<int>() + syn_stats["candidates_verified"].get<int>());
+  EXPECT_GE(syn_stats["unverified"]["entries"].get<int>(), syn_stats["seed_pairs"].get<int>());
+  for (const char* f : {"out/synonyms/dict/synonyms.txt", "out/synonyms/dict/verdicts.jsonl",
+                        "out/synonyms/dict_unverified/synonyms.txt",
+                        "out/synonyms/eval_unverified.json", "out/expansion/unverified/run.trec"}) {
+    EXPECT_TRUE(fs::exists(dir / f)) << f;
+  }
+  EXPECT_EQ(test::read_file(dir / "out/synonyms/dict/verdicts.jsonl").empty(), false);
+  bool verification_ablation = false;
+  for (const auto& c : abl["comparisons"]) {
+    verification_ablation |= c["a"] == "expansion_unverified" && c["b"] == "expansion";
+  }
+  EXPECT_TRUE(verification_ablation);
+  EXPECT_NE(md.find("LLM-verified"), std::string::npos);
   bool with_vs_without = false;
   for (const auto& c : abl["comparisons"]) {
     if (c["a"] == "sparse_real" && c["b"] == "sparse_synth" && c["metric"] == "ndcg@10") {
@@ -127,14 +154,14 @@ TEST(RunModel, SecondRunSkipsAndSynthChangeRerunsOnlyDependants) {
   }
   EXPECT_TRUE(with_vs_without);
   // The table's numbers are those of the run files (what `ksparse eval` reports).
-  const auto ev = test::run_cli({"eval", "--qrels", (dir / "out/data/korquad/qrels/test.tsv").string(),
-                                 "--run", (dir / "out/eval_synth/run.trec").string(), "--metrics",
-                                 "ndcg@10", "--json"});
+  const auto ev =
+      test::run_cli({"eval", "--qrels", (dir / "out/data/korquad/qrels/test.tsv").string(), "--run",
+                     (dir / "out/eval_synth/run.trec").string(), "--metrics", "ndcg@10", "--json"});
   ASSERT_EQ(ev.exit_code, 0) << ev.err;
   for (const auto& s : abl["systems"]) {
     if (s["name"] != "sparse_synth") continue;
-    EXPECT_NEAR(json::parse(ev.out)["ndcg@10"].get<double>(),
-                s["metrics"]["ndcg@10"].get<double>(), 1e-9);
+    EXPECT_NEAR(json::parse(ev.out)["ndcg@10"].get<double>(), s["metrics"]["ndcg@10"].get<double>(),
+                1e-9);
   }
   ASSERT_TRUE(fs::exists(dir / "out/export/opensearch/bulk.jsonl"));
   ASSERT_TRUE(fs::exists(dir / "out/export/opensearch/model/model.safetensors"));
@@ -152,7 +179,7 @@ TEST(RunModel, SecondRunSkipsAndSynthChangeRerunsOnlyDependants) {
   test::write_file(cfg, tiny_config(dir.path(), 2));
   const auto third = statuses(test::run_cli({"run", cfg.string(), "--json"}));
   EXPECT_EQ(ran(third), (std::set<std::string>{"synth", "train_synth", "eval_synth", "export",
-                                                "ablations", "report"}));
+                                               "ablations", "report"}));
   for (const char* st : {"data", "bm25", "train_real", "eval_real", "synonyms", "expansion"}) {
     EXPECT_EQ(third.at(st), "skipped") << st;
   }
@@ -210,9 +237,9 @@ TEST(RunModel, KillDuringTrainingResumesFromTheLastCheckpoint) {
     }
     return -1;
   };
-  const bool killed = test::kill_program_when({test::cli_path().string(), "run", cfg.string()},
-                                              [&] { return checkpoint_step() >= 2; },
-                                              std::chrono::milliseconds(50), std::chrono::seconds(300));
+  const bool killed = test::kill_program_when(
+      {test::cli_path().string(), "run", cfg.string()}, [&] { return checkpoint_step() >= 2; },
+      std::chrono::milliseconds(50), std::chrono::seconds(300));
   ASSERT_TRUE(killed) << "the run finished or never reached train_real";
   const int at_kill = checkpoint_step();
   ASSERT_GE(at_kill, 2);
