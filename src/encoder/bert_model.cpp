@@ -32,13 +32,16 @@ void BertConfig::validate() const {
   if (intermediate_size <= 0) fail("intermediate_size must be > 0");
   if (max_position_embeddings <= 0) fail("max_position_embeddings must be > 0");
   if (type_vocab_size <= 0) fail("type_vocab_size must be > 0");
-  if (pad_token_id < 0 || pad_token_id >= vocab_size) fail("pad_token_id must be in [0, vocab_size)");
+  if (pad_token_id < 0 || pad_token_id >= vocab_size)
+    fail("pad_token_id must be in [0, vocab_size)");
   if (!(layer_norm_eps > 0)) fail("layer_norm_eps must be > 0");
-  if (!(hidden_dropout_prob >= 0 && hidden_dropout_prob < 1)) fail("hidden_dropout_prob must be in [0, 1)");
+  if (!(hidden_dropout_prob >= 0 && hidden_dropout_prob < 1))
+    fail("hidden_dropout_prob must be in [0, 1)");
   if (!(attention_probs_dropout_prob >= 0 && attention_probs_dropout_prob < 1)) {
     fail("attention_probs_dropout_prob must be in [0, 1)");
   }
-  if (hidden_act != "gelu") fail("hidden_act '" + hidden_act + "' is not supported (only \"gelu\")");
+  if (hidden_act != "gelu")
+    fail("hidden_act '" + hidden_act + "' is not supported (only \"gelu\")");
 }
 
 nlohmann::json BertConfig::to_json() const {
@@ -163,32 +166,64 @@ torch::Tensor hashed_dropout(const torch::Tensor& x, double p, bool training) {
 
 namespace {
 
+// torch::bmm with contiguous operands, forward and backward. libtorch 1.13's CPU bmm (built
+// without MKL) is several times slower when an operand is a transposed view: [128,128,64] x
+// [128,64,128] ran at 1.9-3.1 GFLOP/s with Kᵀ as a view and 12-34 GFLOP/s with it contiguous
+// (same process, 2 cores), and autograd's own bmm backward multiplies by transposed views of
+// both inputs. Copying the operands costs one pass over [B·h, T, d].
+struct ContiguousBmm : torch::autograd::Function<ContiguousBmm> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& a,
+                               const torch::Tensor& b) {
+    const auto ac = a.contiguous(), bc = b.contiguous();
+    ctx->save_for_backward({ac, bc});
+    return torch::bmm(ac, bc);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto g = grads[0].contiguous();
+    return {torch::bmm(g, saved[1].transpose(1, 2).contiguous()),
+            torch::bmm(saved[0].transpose(1, 2).contiguous(), g)};
+  }
+};
+
+}  // namespace
+
+torch::Tensor contiguous_bmm(const torch::Tensor& a, const torch::Tensor& b) {
+  return ContiguousBmm::apply(a, b);
+}
+
+namespace {
+
 namespace nn = torch::nn;
 
-constexpr double kInitializerRange = 0.02;  // HF BertConfig.initializer_range default
-constexpr double kPriorPositionScale = 0.1;   // init_lexical_prior: position vs token embeddings
-constexpr double kPriorGeluShift = 8.0;       // init_lexical_prior: keeps GELU linear
+constexpr double kInitializerRange = 0.02;   // HF BertConfig.initializer_range default
+constexpr double kPriorPositionScale = 0.1;  // init_lexical_prior: position vs token embeddings
+constexpr double kPriorGeluShift = 8.0;      // init_lexical_prior: keeps GELU linear
 
 struct EmbeddingsImpl : nn::Module {
   explicit EmbeddingsImpl(const BertConfig& c)
       : word_embeddings(register_module(
             "word_embeddings",
-            nn::Embedding(nn::EmbeddingOptions(c.vocab_size, c.hidden_size).padding_idx(c.pad_token_id)))),
+            nn::Embedding(
+                nn::EmbeddingOptions(c.vocab_size, c.hidden_size).padding_idx(c.pad_token_id)))),
         position_embeddings(register_module(
             "position_embeddings",
             nn::Embedding(nn::EmbeddingOptions(c.max_position_embeddings, c.hidden_size)))),
-        token_type_embeddings(register_module(
-            "token_type_embeddings",
-            nn::Embedding(nn::EmbeddingOptions(c.type_vocab_size, c.hidden_size)))),
+        token_type_embeddings(
+            register_module("token_type_embeddings",
+                            nn::Embedding(nn::EmbeddingOptions(c.type_vocab_size, c.hidden_size)))),
         layer_norm(register_module(
-            "LayerNorm", nn::LayerNorm(nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps)))),
+            "LayerNorm",
+            nn::LayerNorm(nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps)))),
         dropout(c.hidden_dropout_prob) {}
 
   torch::Tensor forward(const torch::Tensor& input_ids) {
     const auto t = input_ids.size(1);
     auto positions = torch::arange(t, input_ids.options().dtype(torch::kLong)).unsqueeze(0);
     auto types = torch::zeros_like(input_ids, input_ids.options().dtype(torch::kLong));
-    auto x = word_embeddings(input_ids) + token_type_embeddings(types) + position_embeddings(positions);
+    auto x =
+        word_embeddings(input_ids) + token_type_embeddings(types) + position_embeddings(positions);
     return hashed_dropout(layer_norm(x), dropout, is_training());
   }
 
@@ -219,14 +254,13 @@ struct SelfAttentionImpl : nn::Module {
                          .contiguous()
                          .view({3, b * heads, t, head_dim});
     const auto q = qkv[0], k = qkv[1], v = qkv[2];
-    // Kᵀ stays a strided view (BLAS transposes it); scale and mask are applied in place (bmm's
-    // backward does not need its output).
-    auto scores = torch::bmm(q, k.transpose(1, 2))
+    // Scale and mask are applied in place (the product's backward does not need its output).
+    auto scores = contiguous_bmm(q, k.transpose(1, 2))
                       .mul_(1.0 / std::sqrt(static_cast<double>(head_dim)))
                       .view({b, heads, t, t})
                       .add_(additive_mask);
     auto probs = hashed_dropout(torch::softmax(scores, -1), dropout, is_training());
-    auto ctx = torch::bmm(probs.reshape({b * heads, t, t}), v)
+    auto ctx = contiguous_bmm(probs.reshape({b * heads, t, t}), v)
                    .view({b, heads, t, head_dim})
                    .transpose(1, 2)
                    .contiguous();
@@ -244,7 +278,8 @@ struct ResidualOutputImpl : nn::Module {
   ResidualOutputImpl(std::int64_t in, const BertConfig& c)
       : dense(register_module("dense", nn::Linear(in, c.hidden_size))),
         layer_norm(register_module(
-            "LayerNorm", nn::LayerNorm(nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps)))),
+            "LayerNorm",
+            nn::LayerNorm(nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps)))),
         dropout(c.hidden_dropout_prob) {}
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& residual) {
     return layer_norm(hashed_dropout(dense(x), dropout, is_training()) + residual);
@@ -315,7 +350,8 @@ struct TransformImpl : nn::Module {
   explicit TransformImpl(const BertConfig& c)
       : dense(register_module("dense", nn::Linear(c.hidden_size, c.hidden_size))),
         layer_norm(register_module(
-            "LayerNorm", nn::LayerNorm(nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps)))) {}
+            "LayerNorm",
+            nn::LayerNorm(nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps)))) {}
   torch::Tensor forward(const torch::Tensor& x) { return layer_norm(torch::gelu(dense(x))); }
   nn::Linear dense;
   nn::LayerNorm layer_norm;
@@ -332,7 +368,8 @@ struct PredictionsImpl : nn::Module {
 TORCH_MODULE(Predictions);
 
 struct ClsImpl : nn::Module {
-  explicit ClsImpl(const BertConfig& c) : predictions(register_module("predictions", Predictions(c))) {}
+  explicit ClsImpl(const BertConfig& c)
+      : predictions(register_module("predictions", Predictions(c))) {}
   Predictions predictions;
 };
 TORCH_MODULE(Cls);
@@ -383,7 +420,8 @@ torch::Tensor BertForMaskedLMImpl::forward(const torch::Tensor& input_ids,
               "sequence longer than max_position_embeddings");
   auto& bert = parts_->bert;
   auto x = bert->embeddings(input_ids);
-  // HF get_extended_attention_mask: (1 - mask) * finfo(dtype).min, broadcast over heads and queries.
+  // HF get_extended_attention_mask: (1 - mask) * finfo(dtype).min, broadcast over heads and
+  // queries.
   auto mask = attention_mask.to(x.scalar_type()).unsqueeze(1).unsqueeze(2);
   auto additive = (1.0 - mask) * std::numeric_limits<float>::lowest();
   x = bert->encoder(x, additive);
@@ -447,9 +485,11 @@ void BertForMaskedLMImpl::init_lexical_prior(const torch::Tensor& prior_in) {
   auto ids = torch::randint(v, {b, t}, gen, torch::dtype(torch::kLong));
   auto logits = forward(ids, torch::ones_like(ids));  // [b,t,V]
   auto self = logits.gather(2, ids.unsqueeze(-1)).squeeze(-1);
-  const double n_all = static_cast<double>(logits.numel()), n_self = static_cast<double>(self.numel());
+  const double n_all = static_cast<double>(logits.numel()),
+               n_self = static_cast<double>(self.numel());
   const double sum_all = logits.sum().item<double>(), sum_self = self.sum().item<double>();
-  const double sq_all = logits.square().sum().item<double>(), sq_self = self.square().sum().item<double>();
+  const double sq_all = logits.square().sum().item<double>(),
+               sq_self = self.square().sum().item<double>();
   const double m_self = sum_self / n_self;
   const double m_o = (sum_all - sum_self) / (n_all - n_self);
   const double s_o = std::sqrt(std::max(0.0, (sq_all - sq_self) / (n_all - n_self) - m_o * m_o));
@@ -463,8 +503,8 @@ void BertForMaskedLMImpl::init_lexical_prior(const torch::Tensor& prior_in) {
                      std::to_string(threshold) + "); use a shallower/wider config");
   }
   // Scale so that gamma * (m_self - threshold) = max prior, then shift each token by its bias so
-  // that its expected self logit is exactly prior[t]: logit = gamma * x + prior[t] - gamma * m_self.
-  // The largest other-token logit is then <= gamma * (threshold - m_self) + max prior = 0.
+  // that its expected self logit is exactly prior[t]: logit = gamma * x + prior[t] - gamma *
+  // m_self. The largest other-token logit is then <= gamma * (threshold - m_self) + max prior = 0.
   const double gamma = max_prior / margin;
   pred->transform->layer_norm->weight.fill_(gamma);
   pred->bias.copy_(prior - static_cast<float>(gamma * m_self));
@@ -480,8 +520,7 @@ std::map<std::string, torch::Tensor> state_dict_hf(BertForMaskedLM& model) {
   for (const auto& item : model->named_parameters(/*recurse=*/true)) {
     out.emplace(item.key(), item.value().detach());
   }
-  out.emplace("cls.predictions.decoder.weight",
-              out.at("bert.embeddings.word_embeddings.weight"));
+  out.emplace("cls.predictions.decoder.weight", out.at("bert.embeddings.word_embeddings.weight"));
   return out;
 }
 
@@ -502,7 +541,8 @@ void replace_all(std::string& s, std::string_view from, std::string_view to) {
 // Hugging Face DistilBertForMaskedLM name -> BertForMaskedLM name ("" when it has no counterpart).
 std::string distilbert_to_bert(std::string name) {
   if (replace_prefix(name, "vocab_transform.", "cls.predictions.transform.dense.")) return name;
-  if (replace_prefix(name, "vocab_layer_norm.", "cls.predictions.transform.LayerNorm.")) return name;
+  if (replace_prefix(name, "vocab_layer_norm.", "cls.predictions.transform.LayerNorm."))
+    return name;
   if (name == "vocab_projector.bias") return "cls.predictions.bias";
   if (name == "vocab_projector.weight") return "cls.predictions.decoder.weight";
   if (!replace_prefix(name, "distilbert.", "bert.")) replace_prefix(name, "", "bert.");
@@ -607,10 +647,9 @@ torch::Tensor sparse_pool(const torch::Tensor& logits, const torch::Tensor& atte
   // activation instead of a [B,T,V] one). Padded positions become -inf, and f(-inf) = 0; a batch
   // without padding skips that [B,T,V] copy (and its backward).
   auto keep = attention_mask.to(torch::kBool);
-  auto x = keep.all().item<bool>()
-               ? logits
-               : logits.masked_fill(keep.logical_not().unsqueeze(-1),
-                                    -std::numeric_limits<float>::infinity());
+  auto x = keep.all().item<bool>() ? logits
+                                   : logits.masked_fill(keep.logical_not().unsqueeze(-1),
+                                                        -std::numeric_limits<float>::infinity());
   // max with indices, not amax: its backward scatters the gradient into one zero [B,T,V] tensor,
   // where amax's builds an equality mask, counts ties and rescales (three [B,T,V] temporaries).
   // They differ only on exactly tied float logits of one token at two positions.

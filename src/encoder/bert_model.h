@@ -1,12 +1,13 @@
-// Private to src/encoder: the libtorch BERT masked-LM model, sparse pooling and the training losses.
-// No torch type leaves src/encoder; the public API (include/ksparse/encoder/sparse_encoder.h) wraps
-// these in ksparse types.
+// Private to src/encoder: the libtorch BERT masked-LM model, sparse pooling and the training
+// losses. No torch type leaves src/encoder; the public API
+// (include/ksparse/encoder/sparse_encoder.h) wraps these in ksparse types.
 //
 // Parameter names follow Hugging Face BertForMaskedLM exactly (named_parameters() yields
-// "bert.embeddings.word_embeddings.weight", "bert.encoder.layer.0.attention.self.query.weight", ...,
-// "cls.predictions.transform.dense.weight", "cls.predictions.bias"), so safetensors import/export is
-// a name-for-name copy. The decoder weight is tied to the word embeddings and is not a separate
-// parameter ("cls.predictions.decoder.weight" is written on export as a copy of the embeddings).
+// "bert.embeddings.word_embeddings.weight", "bert.encoder.layer.0.attention.self.query.weight",
+// ..., "cls.predictions.transform.dense.weight", "cls.predictions.bias"), so safetensors
+// import/export is a name-for-name copy. The decoder weight is tied to the word embeddings and is
+// not a separate parameter ("cls.predictions.decoder.weight" is written on export as a copy of the
+// embeddings).
 #pragma once
 
 #include <torch/torch.h>
@@ -14,9 +15,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "ksparse/encoder/bert_config.h"
 #include "ksparse/encoder/sparse_encoder.h"
@@ -66,7 +66,8 @@ std::map<std::string, torch::Tensor> state_dict_hf(BertForMaskedLM& model);
 // "bert." prefix, TF-style LayerNorm gamma/beta, and DistilBertForMaskedLM names (distilbert.
 // transformer.layer.N.attention.q_lin -> bert.encoder.layer.N.attention.self.query, sa_layer_norm,
 // ffn.lin1/lin2, output_layer_norm, vocab_transform/vocab_layer_norm/vocab_projector -> cls.*).
-std::map<std::string, torch::Tensor> map_hf_names(const std::map<std::string, torch::Tensor>& tensors);
+std::map<std::string, torch::Tensor> map_hf_names(
+    const std::map<std::string, torch::Tensor>& tensors);
 // Copies tensors (after map_hf_names) into the model's parameters, converting to float32. Ignored:
 // cls.predictions.decoder.* (tied), bert.embeddings.position_ids, bert.pooler.*,
 // cls.seq_relationship.*. A missing token-type embedding (DistilBERT) is zero-filled; missing
@@ -84,6 +85,10 @@ using PoolKind = ::ksparse::SparsePooling;
 // torch::manual_seed fixes it, and it is the same for any thread count.
 torch::Tensor hashed_dropout(const torch::Tensor& x, double p, bool training);
 
+// torch::bmm(a, b) [N,m,k] x [N,k,n] whose forward and backward multiply contiguous copies of
+// the operands (libtorch 1.13's CPU bmm is several times slower on transposed views).
+torch::Tensor contiguous_bmm(const torch::Tensor& a, const torch::Tensor& b);
+
 // Sparse pooling: max over positions of f(logits) where attention_mask is 1; `token_mask` [V] float
 // (1 keep, 0 drop) zeroes special tokens. Returns [B,V].
 torch::Tensor sparse_pool(const torch::Tensor& logits, const torch::Tensor& attention_mask,
@@ -94,8 +99,8 @@ torch::Tensor sparse_pool(const torch::Tensor& logits, const torch::Tensor& atte
 torch::Tensor info_nce_loss(const torch::Tensor& scores, double temperature = 1.0);
 // KL(teacher || student), mean over rows: p = softmax(teacher_scale * minmax_row(teacher)) (a
 // constant row gives a uniform p; teacher gets no gradient), log q = log_softmax(student).
-torch::Tensor kl_distill_loss(const torch::Tensor& student_scores, const torch::Tensor& teacher_scores,
-                              double teacher_scale = 1.0);
+torch::Tensor kl_distill_loss(const torch::Tensor& student_scores,
+                              const torch::Tensor& teacher_scores, double teacher_scale = 1.0);
 // FLOPS over doc weights [N,V]: sum_j (mean_i |w_ij|)^2. With `idf` [V] defined, the IDF-aware form
 // (after arXiv 2411.04403): sum_j (mean_i |w_ij|)^2 / max(idf_j, min_idf) — frequent tokens pay
 // more, rare ones less. See bert_model.cpp for why.

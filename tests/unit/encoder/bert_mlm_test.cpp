@@ -31,17 +31,16 @@ BertConfig tiny_config(std::int64_t layers = 1) {
 
 TEST(SparsePool, MaxOverUnmaskedPositionsOfLog1pRelu) {
   // B=1, T=3, V=4; position 2 is padding, token 3 is special.
-  auto logits = torch::tensor({{{2.0f, -1.0f, 0.5f, 9.0f},
-                                {1.0f, -3.0f, 2.0f, 9.0f},
-                                {7.0f, 7.0f, 7.0f, 7.0f}}});
+  auto logits = torch::tensor(
+      {{{2.0f, -1.0f, 0.5f, 9.0f}, {1.0f, -3.0f, 2.0f, 9.0f}, {7.0f, 7.0f, 7.0f, 7.0f}}});
   auto mask = torch::tensor({{1, 1, 0}}, torch::kLong);
   auto keep = torch::tensor({1.0f, 1.0f, 1.0f, 0.0f});
   auto w = sparse_pool(logits, mask, keep);
   ASSERT_EQ(w.sizes(), (std::vector<std::int64_t>{1, 4}));
   EXPECT_NEAR(w[0][0].item<float>(), std::log1p(2.0), 1e-6);  // max(2, 1)
-  EXPECT_NEAR(w[0][1].item<float>(), 0.0, 1e-7);                // relu of negatives; pad's 7 ignored
+  EXPECT_NEAR(w[0][1].item<float>(), 0.0, 1e-7);              // relu of negatives; pad's 7 ignored
   EXPECT_NEAR(w[0][2].item<float>(), std::log1p(2.0), 1e-6);  // max(0.5, 2)
-  EXPECT_EQ(w[0][3].item<float>(), 0.0f);                       // special token masked
+  EXPECT_EQ(w[0][3].item<float>(), 0.0f);                     // special token masked
   auto l0 = sparse_pool(logits, mask, keep, PoolKind::kL0);
   EXPECT_NEAR(l0[0][0].item<float>(), 0.7412763113750152, 1e-6);  // log1p(log1p(2))
   EXPECT_EQ(l0[0][1].item<float>(), 0.0f);
@@ -53,6 +52,24 @@ TEST(SparsePool, GradientReachesOnlyTheArgmaxPosition) {
   w.sum().backward();
   EXPECT_EQ(logits.grad()[0][0][0].item<float>(), 0.0f);
   EXPECT_NEAR(logits.grad()[0][1][0].item<float>(), 1.0 / 4.0, 1e-6);  // d log1p(x)/dx at 3
+}
+
+TEST(ContiguousBmm, ValueAndGradientsMatchBmmOnTransposedViews) {
+  torch::manual_seed(3);
+  // b is used as a transposed view, as attention uses Kᵀ; the gradients flow back through it.
+  auto a = torch::randn({6, 5, 4}).requires_grad_(true);
+  auto k = torch::randn({6, 7, 4}).requires_grad_(true);
+  auto a2 = a.detach().clone().requires_grad_(true);
+  auto k2 = k.detach().clone().requires_grad_(true);
+  auto w = torch::randn({6, 5, 7});
+  auto ours = contiguous_bmm(a, k.transpose(1, 2));
+  auto ref = torch::bmm(a2, k2.transpose(1, 2));
+  EXPECT_TRUE(torch::allclose(ours, ref, 1e-5, 1e-6));
+  (ours * w).sum().backward();
+  (ref * w).sum().backward();
+  EXPECT_TRUE(torch::allclose(a.grad(), a2.grad(), 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(k.grad(), k2.grad(), 1e-5, 1e-6));
+  EXPECT_GT(k.grad().abs().sum().item<double>(), 0.0);
 }
 
 TEST(HashedDropout, KeepsOneMinusPScaledAndIsSeededAndDifferentiable) {
@@ -134,33 +151,32 @@ TEST(BertModel, OutputShape) {
 
 TEST(BertModel, ParameterNamesAreHuggingFaceBertForMaskedLM) {
   // named_parameters() of transformers 4.40 BertForMaskedLM(BertConfig(num_hidden_layers=1)).
-  const std::set<std::string> expected = {
-      "bert.embeddings.word_embeddings.weight",
-      "bert.embeddings.position_embeddings.weight",
-      "bert.embeddings.token_type_embeddings.weight",
-      "bert.embeddings.LayerNorm.weight",
-      "bert.embeddings.LayerNorm.bias",
-      "bert.encoder.layer.0.attention.self.query.weight",
-      "bert.encoder.layer.0.attention.self.query.bias",
-      "bert.encoder.layer.0.attention.self.key.weight",
-      "bert.encoder.layer.0.attention.self.key.bias",
-      "bert.encoder.layer.0.attention.self.value.weight",
-      "bert.encoder.layer.0.attention.self.value.bias",
-      "bert.encoder.layer.0.attention.output.dense.weight",
-      "bert.encoder.layer.0.attention.output.dense.bias",
-      "bert.encoder.layer.0.attention.output.LayerNorm.weight",
-      "bert.encoder.layer.0.attention.output.LayerNorm.bias",
-      "bert.encoder.layer.0.intermediate.dense.weight",
-      "bert.encoder.layer.0.intermediate.dense.bias",
-      "bert.encoder.layer.0.output.dense.weight",
-      "bert.encoder.layer.0.output.dense.bias",
-      "bert.encoder.layer.0.output.LayerNorm.weight",
-      "bert.encoder.layer.0.output.LayerNorm.bias",
-      "cls.predictions.bias",
-      "cls.predictions.transform.dense.weight",
-      "cls.predictions.transform.dense.bias",
-      "cls.predictions.transform.LayerNorm.weight",
-      "cls.predictions.transform.LayerNorm.bias"};
+  const std::set<std::string> expected = {"bert.embeddings.word_embeddings.weight",
+                                          "bert.embeddings.position_embeddings.weight",
+                                          "bert.embeddings.token_type_embeddings.weight",
+                                          "bert.embeddings.LayerNorm.weight",
+                                          "bert.embeddings.LayerNorm.bias",
+                                          "bert.encoder.layer.0.attention.self.query.weight",
+                                          "bert.encoder.layer.0.attention.self.query.bias",
+                                          "bert.encoder.layer.0.attention.self.key.weight",
+                                          "bert.encoder.layer.0.attention.self.key.bias",
+                                          "bert.encoder.layer.0.attention.self.value.weight",
+                                          "bert.encoder.layer.0.attention.self.value.bias",
+                                          "bert.encoder.layer.0.attention.output.dense.weight",
+                                          "bert.encoder.layer.0.attention.output.dense.bias",
+                                          "bert.encoder.layer.0.attention.output.LayerNorm.weight",
+                                          "bert.encoder.layer.0.attention.output.LayerNorm.bias",
+                                          "bert.encoder.layer.0.intermediate.dense.weight",
+                                          "bert.encoder.layer.0.intermediate.dense.bias",
+                                          "bert.encoder.layer.0.output.dense.weight",
+                                          "bert.encoder.layer.0.output.dense.bias",
+                                          "bert.encoder.layer.0.output.LayerNorm.weight",
+                                          "bert.encoder.layer.0.output.LayerNorm.bias",
+                                          "cls.predictions.bias",
+                                          "cls.predictions.transform.dense.weight",
+                                          "cls.predictions.transform.dense.bias",
+                                          "cls.predictions.transform.LayerNorm.weight",
+                                          "cls.predictions.transform.LayerNorm.bias"};
   BertForMaskedLM m(tiny_config(1));
   std::set<std::string> got;
   for (const auto& p : m->named_parameters()) got.insert(p.key());
@@ -228,7 +244,8 @@ TEST(BertModel, LoadRejectsMissingAndMisshapedTensors) {
     load_state_dict_hf(m, missing);
     FAIL() << "expected ModelError";
   } catch (const ModelError& e) {
-    EXPECT_NE(std::string(e.what()).find("bert.encoder.layer.0.output.dense.bias"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("bert.encoder.layer.0.output.dense.bias"),
+              std::string::npos);
   }
   auto bad = sd;
   bad["cls.predictions.bias"] = torch::zeros({49});
@@ -260,17 +277,16 @@ TEST(BertModel, MapsDistilBertNames) {
       {"vocab_projector.bias", torch::zeros({1})}};
   std::set<std::string> got;
   for (const auto& [k, _] : map_hf_names(d)) got.insert(k);
-  const std::set<std::string> expected = {
-      "bert.encoder.layer.3.attention.self.query.weight",
-      "bert.encoder.layer.3.attention.output.LayerNorm.bias",
-      "bert.encoder.layer.3.intermediate.dense.weight",
-      "bert.encoder.layer.3.output.dense.bias",
-      "bert.encoder.layer.3.output.LayerNorm.weight",
-      "bert.encoder.layer.3.attention.output.dense.bias",
-      "bert.embeddings.word_embeddings.weight",
-      "cls.predictions.transform.dense.weight",
-      "cls.predictions.transform.LayerNorm.bias",
-      "cls.predictions.bias"};
+  const std::set<std::string> expected = {"bert.encoder.layer.3.attention.self.query.weight",
+                                          "bert.encoder.layer.3.attention.output.LayerNorm.bias",
+                                          "bert.encoder.layer.3.intermediate.dense.weight",
+                                          "bert.encoder.layer.3.output.dense.bias",
+                                          "bert.encoder.layer.3.output.LayerNorm.weight",
+                                          "bert.encoder.layer.3.attention.output.dense.bias",
+                                          "bert.embeddings.word_embeddings.weight",
+                                          "cls.predictions.transform.dense.weight",
+                                          "cls.predictions.transform.LayerNorm.bias",
+                                          "cls.predictions.bias"};
   EXPECT_EQ(got, expected);
 }
 
@@ -287,8 +303,12 @@ TEST(BertConfig, JsonRoundTripAndErrors) {
   BertConfig bad = tiny_config();
   bad.num_attention_heads = 3;
   EXPECT_THROW(bad.validate(), ConfigError);
-  nlohmann::json distil = {{"model_type", "distilbert"}, {"vocab_size", 30}, {"dim", 8},
-                           {"n_layers", 2}, {"n_heads", 2}, {"hidden_dim", 16}};
+  nlohmann::json distil = {{"model_type", "distilbert"},
+                           {"vocab_size", 30},
+                           {"dim", 8},
+                           {"n_layers", 2},
+                           {"n_heads", 2},
+                           {"hidden_dim", 16}};
   BertConfig d = BertConfig::from_json(distil);
   EXPECT_EQ(d.hidden_size, 8);
   EXPECT_EQ(d.intermediate_size, 16);
@@ -349,9 +369,10 @@ TEST(LexicalPrior, PooledWeightsFollowThePriorOfTheDocumentsOwnTokens) {
   }
   const double corr = sxy / std::sqrt(sxx * syy);
   const double off_rate = static_cast<double>(off_nonzero) / static_cast<double>(off_total);
-  std::printf("lexical prior: corr(w, log1p(prior)) over own tokens = %.4f (n=%zu), mean |w - "
-              "log1p(prior)| ratio w/x = %.3f, non-document tokens with w > 0: %.5f; stats %s\n",
-              corr, xs.size(), my / mx, off_rate, m->lexical_prior_stats().dump().c_str());
+  std::printf(
+      "lexical prior: corr(w, log1p(prior)) over own tokens = %.4f (n=%zu), mean |w - "
+      "log1p(prior)| ratio w/x = %.3f, non-document tokens with w > 0: %.5f; stats %s\n",
+      corr, xs.size(), my / mx, off_rate, m->lexical_prior_stats().dump().c_str());
   EXPECT_GT(corr, 0.9);
   EXPECT_LT(off_rate, 0.001);
   EXPECT_NEAR(my / mx, 1.0, 0.2);
