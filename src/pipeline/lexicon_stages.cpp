@@ -279,7 +279,9 @@ StageSpec synonyms_stage() {
       ctx.stats["unverified"] = {{"entries", ur.dictionary.size()},
                                  {"precision", uev.overall.precision},
                                  {"recall", uev.overall.recall},
-                                 {"scored_pairs", uev.overall.scored_pairs}};
+                                 {"scored_pairs", uev.overall.scored_pairs},
+                                 {"embedding_pairs", ur.stats.embedding_pairs},
+                                 {"embedding_seconds", ur.stats.embedding_seconds}};
       // The LLM-verified build: the same candidates plus LLM discovery for trending and frequent
       // terms; only pairs the model accepts with confidence >= verify_threshold enter.
       auto& llm = dynamic_cast<detail::LlmResource&>(ctx.resource("llm"));
@@ -307,9 +309,6 @@ StageSpec synonyms_stage() {
       ctx.stats["recall"] = vev.overall.recall;
       ctx.stats["verifier"] = verifier.name();
       ctx.stats["verify_threshold"] = b.verify_threshold;
-      ctx.stats["verify_pairs_per_second"] =
-          verifier.seconds() > 0 ? static_cast<double>(verifier.pairs_judged()) / verifier.seconds()
-                                 : 0.0;
       ctx.stats["verify_generate_calls"] = verifier.generate_calls();
     }
     ctx.stats["seed_pairs"] = seed.size();

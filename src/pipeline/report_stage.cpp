@@ -483,7 +483,7 @@ void synonyms_section(Report& r, const StageContext& ctx) {
            "): " + std::to_string(st.value("candidates_verified", std::size_t{0})) +
            " candidates judged, " +
            std::to_string(st.value("candidates_rejected", std::size_t{0})) + " rejected, " +
-           fmt(st.value("verify_pairs_per_second", 0.0), 1) +
+           fmt(st.value("verify_pairs_per_s", 0.0), 1) +
            " pairs/s. Without verification every candidate passing its source's thresholds is "
            "kept (the embedding-only arm):");
     r.table({"dictionary", "entries", "× seed", "scored pairs", "precision", "recall"},

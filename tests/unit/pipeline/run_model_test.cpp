@@ -126,7 +126,7 @@ TEST(RunModel, SecondRunSkipsAndSynthChangeRerunsOnlyDependants) {
       << syn_stats.dump();
   EXPECT_GT(syn_stats["candidates_verified"].get<int>(), 0) << syn_stats.dump();
   EXPECT_LE(syn_stats["candidates_verified"].get<int>(), 12);
-  EXPECT_GT(syn_stats["verify_pairs_per_second"].get<double>(), 0.0);
+  EXPECT_GT(syn_stats["verify_pairs_per_s"].get<double>(), 0.0);
   // Only verified pairs enter: the verified dictionary is no larger than seed + verified.
   EXPECT_LE(syn_stats["entries"].get<int>(),
             syn_stats["seed_pairs"].get<int>() + syn_stats["candidates_verified"].get<int>());
