@@ -16,6 +16,7 @@
 #include "ksparse/synonyms/lexicon.h"
 #include "ksparse/synonyms/llm_judge.h"
 #include "ksparse/synonyms/trends.h"
+#include "ksparse/synth/caching_backend.h"
 #include "llm_resource.h"
 #include "stage_util.h"
 
@@ -284,11 +285,15 @@ StageSpec synonyms_stage() {
                                  {"embedding_seconds", ur.stats.embedding_seconds}};
       // The LLM-verified build: the same candidates plus LLM discovery for trending and frequent
       // terms; only pairs the model accepts with confidence >= verify_threshold enter.
+      // Every judgement goes through a generation cache in the stable work dir: a killed run
+      // resumes without asking again what was already answered.
       auto& llm = dynamic_cast<detail::LlmResource&>(ctx.resource("llm"));
+      synth::GenerationCache cache(ctx.work_dir() / "llm_cache.sqlite");
+      synth::CachingBackend cached(llm.backend(), cache, llm.model_id());
       synonyms::LlmVerifierOptions vo;
       vo.reason_tokens = m.reason_tokens;
-      synonyms::LlmVerifier verifier(llm.backend(), llm.model_id(), vo);
-      synonyms::LlmDiscoverer discoverer(llm.backend());
+      synonyms::LlmVerifier verifier(cached, llm.model_id(), vo);
+      synonyms::LlmDiscoverer discoverer(cached);
       stages.verifier = &verifier;
       if (m.discover_max_terms > 0) {
         stages.discover = [&discoverer](const std::vector<std::string>& terms) {
@@ -310,6 +315,7 @@ StageSpec synonyms_stage() {
       ctx.stats["verifier"] = verifier.name();
       ctx.stats["verify_threshold"] = b.verify_threshold;
       ctx.stats["verify_generate_calls"] = verifier.generate_calls();
+      ctx.stats["llm_cache"] = {{"hits", cached.hits()}, {"misses", cached.misses()}};
     }
     ctx.stats["seed_pairs"] = seed.size();
     ctx.stats["held_out_pairs"] = held_out.size();

@@ -10,6 +10,7 @@
 #include "ksparse/core/manifest.h"
 #include "ksparse/core/progress.h"
 #include "ksparse/core/utf8.h"
+#include "ksparse/synth/caching_backend.h"
 #include "ksparse/synth/similarity.h"
 
 namespace ksparse::synth {
@@ -17,19 +18,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-// Our own name table: llm::finish_reason_name lives in the llm library, which synth does not link.
-const char* finish_name(llm::FinishReason reason) {
-  switch (reason) {
-    case llm::FinishReason::kStop:
-      return "stop";
-    case llm::FinishReason::kLength:
-      return "length";
-    case llm::FinishReason::kEos:
-      return "eos";
-  }
-  return "?";
-}
 
 std::size_t doc_count(const std::vector<Document>& docs, const QueryGenerationOptions& options) {
   return options.limit == 0 ? docs.size() : std::min(options.limit, docs.size());

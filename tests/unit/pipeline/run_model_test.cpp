@@ -143,6 +143,7 @@ TEST(RunModel, SecondRunSkipsAndSynthChangeRerunsOnlyDependants) {
   }
   EXPECT_TRUE(verification_ablation);
   EXPECT_NE(md.find("LLM-verified"), std::string::npos);
+  EXPECT_GT(syn_stats["llm_cache"]["misses"].get<int>(), 0);
   bool with_vs_without = false;
   for (const auto& c : abl["comparisons"]) {
     if (c["a"] == "sparse_real" && c["b"] == "sparse_synth" && c["metric"] == "ndcg@10") {
@@ -183,6 +184,17 @@ TEST(RunModel, SecondRunSkipsAndSynthChangeRerunsOnlyDependants) {
   for (const char* st : {"data", "bm25", "train_real", "eval_real", "synonyms", "expansion"}) {
     EXPECT_EQ(third.at(st), "skipped") << st;
   }
+
+  // Rerunning the stage (as after a kill) asks the model nothing: every judgement is in the
+  // stage's generation cache, and the dictionary is the same.
+  const auto forced =
+      test::run_cli({"run", cfg.string(), "--only", "synonyms", "--force", "--json"});
+  ASSERT_EQ(forced.exit_code, 0) << forced.err;
+  const json syn2 = json::parse(test::read_file(dir / "out/synonyms/manifest.json"));
+  EXPECT_EQ(syn2["stats"]["stage"]["llm_cache"]["misses"].get<int>(), 0)
+      << syn2["stats"]["stage"].dump();
+  EXPECT_GT(syn2["stats"]["stage"]["llm_cache"]["hits"].get<int>(), 0);
+  EXPECT_EQ(syn2["stats"]["stage"]["entries"], syn_stats["entries"]);
 }
 
 TEST(RunModel, KillDuringSynthResumesWithoutRedoingFinishedWork) {

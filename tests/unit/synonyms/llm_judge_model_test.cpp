@@ -10,6 +10,7 @@
 #include "ksparse/llm/llama_backend.h"
 #include "ksparse/synonyms/llm_judge.h"
 #include "ksparse/synonyms/terms.h"
+#include "ksparse/synth/caching_backend.h"
 
 namespace ksparse::synonyms {
 namespace {
@@ -43,8 +44,7 @@ class BackendEnvironment : public ::testing::Environment {
  public:
   void TearDown() override { backend_slot().reset(); }
 };
-const auto* const kBackendEnvironment =
-    ::testing::AddGlobalTestEnvironment(new BackendEnvironment);
+const auto* const kBackendEnvironment = ::testing::AddGlobalTestEnvironment(new BackendEnvironment);
 
 llm::LlamaBackend& backend() {
   auto& b = backend_slot();
@@ -102,6 +102,46 @@ TEST(LlmJudgeModel, BatchedVerdictsMatchOneAtATime) {
     EXPECT_EQ(single[0].accepted, batched[i].accepted) << pairs()[i].ko << " " << pairs()[i].en;
     EXPECT_NEAR(single[0].confidence, batched[i].confidence, 0.05) << pairs()[i].ko;
   }
+}
+
+// The synonyms stage verifies through a CachingBackend over a file in its work dir: a rerun after
+// a kill is served from the file for every generate() call that returned.
+TEST(LlmJudgeModel, VerdictsThroughTheGenerationCacheAreReusedByARerun) {
+  test::TempDir dir;
+  const LlmVerifierOptions vo{.reason_tokens = 3, .reason_min_confidence = 0.0};
+  CountingBackend counting(backend());
+  std::vector<Verdict> first;
+  {
+    synth::GenerationCache cache(dir / "verify.sqlite");
+    synth::CachingBackend cached(counting, cache, "gemma-3-270m test");
+    first = LlmVerifier(cached, "gemma-3-270m", vo).verify(pairs());
+    EXPECT_EQ(cached.hits(), 0u);
+    EXPECT_GE(cached.misses(), pairs().size());
+  }
+  const std::size_t calls = counting.sizes.size();
+  ASSERT_GE(calls, 1u);
+  // A new process: the same file, nothing sent to the model, the same verdicts.
+  synth::GenerationCache cache(dir / "verify.sqlite");
+  synth::CachingBackend cached(counting, cache, "gemma-3-270m test");
+  const auto again = LlmVerifier(cached, "gemma-3-270m", vo).verify(pairs());
+  EXPECT_EQ(counting.sizes.size(), calls) << "a rerun must not call the model";
+  ASSERT_EQ(again.size(), first.size());
+  for (std::size_t i = 0; i < first.size(); ++i) {
+    EXPECT_EQ(again[i].accepted, first[i].accepted) << pairs()[i].ko;
+    EXPECT_DOUBLE_EQ(again[i].confidence, first[i].confidence) << pairs()[i].ko;
+    EXPECT_EQ(again[i].reason, first[i].reason) << pairs()[i].ko;
+  }
+  // One new pair among cached ones: only it reaches the model (plus its reason if accepted).
+  std::vector<CandidatePair> more = pairs();
+  more.push_back({"컴퓨터", "computer", Source::kTransliteration, 0.9, ""});
+  const auto mixed = LlmVerifier(cached, "gemma-3-270m", vo).verify(more);
+  ASSERT_EQ(mixed.size(), more.size());
+  ASSERT_GT(counting.sizes.size(), calls);
+  EXPECT_EQ(counting.sizes[calls], 1u);
+  // Another model identity shares nothing.
+  synth::CachingBackend other(counting, cache, "another model");
+  LlmVerifier(other, "x", vo).verify({pairs()[0]});
+  EXPECT_EQ(other.hits(), 0u);
 }
 
 TEST(LlmJudgeModel, DiscoveryProposesEnglishTerms) {
