@@ -167,10 +167,10 @@ torch::Tensor hashed_dropout(const torch::Tensor& x, double p, bool training) {
 namespace {
 
 // torch::bmm with contiguous operands, forward and backward. libtorch 1.13's CPU bmm (built
-// without MKL) is several times slower when an operand is a transposed view: [128,128,64] x
-// [128,64,128] ran at 1.9-3.1 GFLOP/s with Kᵀ as a view and 12-34 GFLOP/s with it contiguous
-// (same process, 2 cores), and autograd's own bmm backward multiplies by transposed views of
-// both inputs. Copying the operands costs one pass over [B·h, T, d].
+// without MKL) is slower when an operand is a transposed view: [128,128,64] x [128,64,128] ran at
+// 36-54 GFLOP/s with Kᵀ as a view and 75-81 GFLOP/s with it contiguous (quiet 2-core machine),
+// and autograd's own bmm backward multiplies by transposed views of both inputs. Copying the
+// operands costs one pass over them.
 struct ContiguousBmm : torch::autograd::Function<ContiguousBmm> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& a,
                                const torch::Tensor& b) {

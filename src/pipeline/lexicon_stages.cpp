@@ -128,9 +128,11 @@ synonyms::EmbedFn memoized(synonyms::EmbedFn embed) {
     }
     if (!missing.empty()) {
       auto vecs = embed(missing);
-      for (std::size_t i = 0; i < missing.size() && i < vecs.size(); ++i) {
-        (*memo)[missing[i]] = std::move(vecs[i]);
+      if (vecs.size() != missing.size()) {
+        throw ModelError("synonyms: the embedding model returned " + std::to_string(vecs.size()) +
+                         " vectors for " + std::to_string(missing.size()) + " terms");
       }
+      for (std::size_t i = 0; i < missing.size(); ++i) (*memo)[missing[i]] = std::move(vecs[i]);
     }
     std::vector<std::vector<float>> out;
     out.reserve(texts.size());

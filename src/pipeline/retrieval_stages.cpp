@@ -82,7 +82,8 @@ namespace {
 // BM25 with each query's words expanded by their dictionary equivalents (weight × their BM25
 // weights), searched and evaluated into `out_dir` (run.trec, eval files). Returns the stats.
 json expand_and_search(const StageContext& ctx, const InvertedIndex& index,
-                       const Analyzer& analyzer, const fs::path& dict_dir, const fs::path& out_dir,
+                       const Analyzer& analyzer, const std::vector<Query>& queries,
+                       const Qrels& qrels, const fs::path& dict_dir, const fs::path& out_dir,
                        const std::string& run_tag) {
   const json& c = ctx.config();
   fs::create_directories(out_dir);
@@ -106,7 +107,7 @@ json expand_and_search(const StageContext& ctx, const InvertedIndex& index,
   std::vector<SparseVector> vectors;
   std::size_t expanded_queries = 0, added_terms = 0;
   JsonlWriter out(out_dir / "expanded_queries.jsonl");
-  for (const Query& q : read_queries(ctx.input("data") / "test_queries.jsonl")) {
+  for (const Query& q : queries) {
     std::vector<std::pair<TermId, float>> pairs;
     const SparseVector base = encode_query(index, analyzer, q.text);
     for (const auto& e : base.entries()) pairs.emplace_back(e.term, e.weight);
@@ -133,8 +134,7 @@ json expand_and_search(const StageContext& ctx, const InvertedIndex& index,
   const Run run = detail::search_run(index, ids, vectors, c["k"].get<std::size_t>(),
                                      detail::threads_from(ctx.root()));
   const auto metrics = parse_metrics(c["metrics"].get<std::string>());
-  const EvalResult r = detail::evaluate_and_write(
-      out_dir, read_qrels(korquad_dir(ctx) / "qrels" / "test.tsv"), run, metrics, run_tag);
+  const EvalResult r = detail::evaluate_and_write(out_dir, qrels, run, metrics, run_tag);
   json stats = {{"queries", ids.size()},
                 {"expanded_queries", expanded_queries},
                 {"added_terms", added_terms},
@@ -169,13 +169,15 @@ StageSpec expansion_stage() {
   s.run = [](StageContext& ctx) {
     const InvertedIndex index = open_index_dir(ctx.input("bm25") / "index");
     const Analyzer analyzer(index_analyzer_options(index));
+    const std::vector<Query> queries = read_queries(ctx.input("data") / "test_queries.jsonl");
+    const Qrels qrels = read_qrels(korquad_dir(ctx) / "qrels" / "test.tsv");
     const fs::path syn = ctx.input("synonyms");
-    ctx.stats =
-        expand_and_search(ctx, index, analyzer, syn / "dict", ctx.out_dir(), "bm25+synonyms");
+    ctx.stats = expand_and_search(ctx, index, analyzer, queries, qrels, syn / "dict", ctx.out_dir(),
+                                  "bm25+synonyms");
     // The ablation's other arm, when the synonyms stage built an LLM-verified dictionary too.
     if (fs::exists(syn / "dict_unverified")) {
       ctx.stats["unverified"] =
-          expand_and_search(ctx, index, analyzer, syn / "dict_unverified",
+          expand_and_search(ctx, index, analyzer, queries, qrels, syn / "dict_unverified",
                             ctx.out_dir() / "unverified", "bm25+synonyms-unverified");
     }
   };
