@@ -25,7 +25,7 @@
 // Usage: bench_train_flops [--korquad PATH] [--work DIR] [--threads N] [--hidden H] [--layers L]
 //          [--heads A] [--intermediate I] [--max-length T] [--batch B] [--hard-negatives K]
 //          [--vocab V] [--warmup-steps W] [--steps N] [--blocks R] [--gemm-sizes 512,1024,2048]
-//          [--gemm-reps N] [--sgemm-only 1]
+//          [--gemm-reps N] [--sgemm-only 1] [--compare-retain 1]
 // Prints a table and one JSON line (prefixed "json: ") with the config, machine, date and numbers.
 #include <sys/utsname.h>
 
@@ -37,6 +37,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <stdexcept>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -74,6 +76,9 @@ struct Args {
   std::vector<std::int64_t> gemm_sizes = {512, 1024, 2048};
   int gemm_reps = 5;
   bool sgemm_only = false;  // --sgemm-only 1: measure the ceiling and stop
+  // --compare-retain 1: each block also runs its steps with TrainOptions::retain_freed_memory off
+  // (order alternating per block), for a side-by-side ratio in one run.
+  bool compare_retain = false;
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -81,7 +86,7 @@ struct Args {
             << "\nusage: bench_train_flops [--korquad PATH] [--work DIR] [--threads N] [--hidden H]"
                " [--layers L] [--heads A] [--intermediate I] [--max-length T] [--batch B]"
                " [--hard-negatives K] [--vocab V] [--warmup-steps W] [--steps N] [--blocks R]"
-               " [--gemm-sizes 512,1024,2048] [--gemm-reps N] [--sgemm-only 1]\n";
+               " [--gemm-sizes 512,1024,2048] [--gemm-reps N] [--sgemm-only 1] [--compare-retain 1]\n";
   std::exit(2);
 }
 
@@ -120,6 +125,7 @@ Args parse_args(int argc, char** argv) {
     else if (k == "--blocks") a.blocks = static_cast<int>(num());
     else if (k == "--gemm-reps") a.gemm_reps = static_cast<int>(num());
     else if (k == "--sgemm-only") a.sgemm_only = num() != 0;
+    else if (k == "--compare-retain") a.compare_retain = num() != 0;
     else if (k == "--gemm-sizes") {
       a.gemm_sizes.clear();
       std::stringstream ss(v);
@@ -228,8 +234,10 @@ StepFlops count_flops(const Args& a, double vocab) {
   return f;
 }
 
-ksparse::TrainOptions train_options(const Args& a, std::int64_t max_steps, bool resume) {
+ksparse::TrainOptions train_options(const Args& a, std::int64_t max_steps, bool resume,
+                                    bool retain = true) {
   ksparse::TrainOptions o;
+  o.retain_freed_memory = retain;
   o.synthetic_per_real = 0.0;
   o.validation_fraction = 0.0;  // no validation: every step is a training step
   o.vocab_size = a.vocab;
@@ -291,6 +299,7 @@ int run(const Args& a) {
   // "typical" ratios compare the median GEMM call with the mean step.
   json gemm_rows = json::array();
   std::vector<double> sgemm_best, sgemm_median, step_mean, step_fastest, ratio_best, ratio_typical;
+  std::vector<double> unretained_mean, unretained_fastest;  // --compare-retain only
   std::int64_t done = a.warmup_steps;
   const double load_start = load_average();
   for (int r = 0; r < a.blocks; ++r) {
@@ -302,13 +311,32 @@ int run(const Args& a) {
       best = std::max(best, g.best_gflops);
       med = std::max(med, g.median_gflops);
     }
-    done += a.steps;
-    const ksparse::TrainResult res = ksparse::train_encoder(
-        work / "triples.jsonl", work / "corpus.jsonl", model, train_options(a, done, true));
-    if (res.resumed_from != done - a.steps) {
-      std::cerr << "bench_train_flops: block " << r << " resumed from step " << res.resumed_from
-                << ", expected " << done - a.steps << '\n';
-      return 1;
+    // The steps with the default settings, and with --compare-retain the same number of steps
+    // with freed memory returned to the kernel (before them in odd blocks, after in even ones).
+    auto steps = [&](bool retain) {
+      done += a.steps;
+      ksparse::TrainResult res = ksparse::train_encoder(
+          work / "triples.jsonl", work / "corpus.jsonl", model, train_options(a, done, true, retain));
+      if (res.resumed_from != done - a.steps) {
+        throw std::runtime_error("block " + std::to_string(r) + " resumed from step " +
+                                 std::to_string(res.resumed_from) + ", expected " +
+                                 std::to_string(done - a.steps));
+      }
+      return res;
+    };
+    std::optional<ksparse::TrainResult> unretained;
+    if (a.compare_retain && r % 2 == 1) unretained = steps(false);
+    const ksparse::TrainResult res = steps(true);
+    if (a.compare_retain && r % 2 == 0) unretained = steps(false);
+    if (unretained) {
+      const double mean_off = unretained->step_seconds / static_cast<double>(a.steps);
+      const double mean_on = res.step_seconds / static_cast<double>(a.steps);
+      unretained_mean.push_back(mean_off);
+      unretained_fastest.push_back(unretained->fastest_step_seconds);
+      std::printf("block %d: retain_freed_memory off: fastest %.3f s, mean %.3f s | on: fastest "
+                  "%.3f s, mean %.3f s | mean off/on %.3f\n",
+                  r, unretained->fastest_step_seconds, mean_off, res.fastest_step_seconds, mean_on,
+                  mean_off / mean_on);
     }
     sgemm_best.push_back(best);
     sgemm_median.push_back(med);
@@ -372,6 +400,8 @@ int run(const Args& a) {
       {"step_seconds_mean", step_mean},
       {"ratio_best", ratio_best},
       {"ratio_typical", ratio_typical},
+      {"unretained_step_seconds_mean", unretained_mean},
+      {"unretained_step_seconds_fastest", unretained_fastest},
       {"sgemm_gflops", sgemm_top},
       {"train_gflops", train_top},
       {"ratio", train_top / sgemm_top}};

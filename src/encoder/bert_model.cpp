@@ -166,31 +166,45 @@ torch::Tensor hashed_dropout(const torch::Tensor& x, double p, bool training) {
 
 namespace {
 
-// torch::bmm with contiguous operands, forward and backward. libtorch 1.13's CPU bmm (built
-// without MKL) is slower when an operand is a transposed view: [128,128,64] x [128,64,128] ran at
-// 36-54 GFLOP/s with Kᵀ as a view and 75-81 GFLOP/s with it contiguous (quiet 2-core machine),
-// and autograd's own bmm backward multiplies by transposed views of both inputs. Copying the
-// operands costs one pass over them.
-struct ContiguousBmm : torch::autograd::Function<ContiguousBmm> {
+// Batched [N,m,k] x [N,k,n] on the CPU as N matrix products in parallel over the batch, each
+// a BLAS call on (possibly transposed) 2-D views. libtorch 1.13's CPU bmm (built without MKL) runs
+// its batch serially and multithreads each small GEMM instead: [128,128,64] x [128,64,128] (Q·Kᵀ
+// of 32 documents x 4 heads) ran at ~30 GFLOP/s, and slower still with Kᵀ as a view, where this
+// loop ran at ~50-65 (2-core machine, same process). Transposed operands need no copy here.
+torch::Tensor batched_mm(const torch::Tensor& a, const torch::Tensor& b) {
+  if (!a.device().is_cpu() || a.scalar_type() != torch::kFloat) return torch::bmm(a, b);
+  TORCH_CHECK(a.dim() == 3 && b.dim() == 3 && a.size(0) == b.size(0) && a.size(2) == b.size(1),
+              "batched_mm: shapes must be [N,m,k] and [N,k,n]");
+  auto out = torch::empty({a.size(0), a.size(1), b.size(2)}, a.options());
+  at::parallel_for(0, a.size(0), 1, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t i = begin; i < end; ++i) {
+      auto o = out.select(0, i);
+      at::mm_out(o, a.select(0, i), b.select(0, i));
+    }
+  });
+  return out;
+}
+
+// torch::bmm through batched_mm, forward and backward (autograd's own bmm backward would go
+// through libtorch's serial bmm).
+struct ParallelBmm : torch::autograd::Function<ParallelBmm> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& a,
                                const torch::Tensor& b) {
-    const auto ac = a.contiguous(), bc = b.contiguous();
-    ctx->save_for_backward({ac, bc});
-    return torch::bmm(ac, bc);
+    ctx->save_for_backward({a, b});
+    return batched_mm(a, b);
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
     const auto saved = ctx->get_saved_variables();
-    const auto g = grads[0].contiguous();
-    return {torch::bmm(g, saved[1].transpose(1, 2).contiguous()),
-            torch::bmm(saved[0].transpose(1, 2).contiguous(), g)};
+    const auto& g = grads[0];
+    return {batched_mm(g, saved[1].transpose(1, 2)), batched_mm(saved[0].transpose(1, 2), g)};
   }
 };
 
 }  // namespace
 
-torch::Tensor contiguous_bmm(const torch::Tensor& a, const torch::Tensor& b) {
-  return ContiguousBmm::apply(a, b);
+torch::Tensor parallel_bmm(const torch::Tensor& a, const torch::Tensor& b) {
+  return ParallelBmm::apply(a, b);
 }
 
 namespace {
@@ -253,14 +267,17 @@ struct SelfAttentionImpl : nn::Module {
                          .permute({2, 0, 3, 1, 4})
                          .contiguous()
                          .view({3, b * heads, t, head_dim});
-    const auto q = qkv[0], k = qkv[1], v = qkv[2];
+    // unbind, not qkv[0..2]: each select's backward writes a zero [3, B·h, T, d] tensor and adds
+    // it to the others; unbind's stacks the three gradients once.
+    const auto parts = qkv.unbind(0);
+    const auto &q = parts[0], &k = parts[1], &v = parts[2];
     // Scale and mask are applied in place (the product's backward does not need its output).
-    auto scores = contiguous_bmm(q, k.transpose(1, 2))
+    auto scores = parallel_bmm(q, k.transpose(1, 2))
                       .mul_(1.0 / std::sqrt(static_cast<double>(head_dim)))
                       .view({b, heads, t, t})
                       .add_(additive_mask);
     auto probs = hashed_dropout(torch::softmax(scores, -1), dropout, is_training());
-    auto ctx = contiguous_bmm(probs.reshape({b * heads, t, t}), v)
+    auto ctx = parallel_bmm(probs.reshape({b * heads, t, t}), v)
                    .view({b, heads, t, head_dim})
                    .transpose(1, 2)
                    .contiguous();
@@ -412,8 +429,8 @@ BertForMaskedLMImpl::BertForMaskedLMImpl(const BertConfig& config)
   parts_->bert->embeddings->word_embeddings->weight[config_.pad_token_id].zero_();
 }
 
-torch::Tensor BertForMaskedLMImpl::forward(const torch::Tensor& input_ids,
-                                           const torch::Tensor& attention_mask) {
+torch::Tensor BertForMaskedLMImpl::logits(const torch::Tensor& input_ids,
+                                          const torch::Tensor& attention_mask, bool with_bias) {
   TORCH_CHECK(input_ids.dim() == 2, "input_ids must be [B,T]");
   TORCH_CHECK(attention_mask.sizes() == input_ids.sizes(), "attention_mask must match input_ids");
   TORCH_CHECK(input_ids.size(1) <= config_.max_position_embeddings,
@@ -425,14 +442,33 @@ torch::Tensor BertForMaskedLMImpl::forward(const torch::Tensor& input_ids,
   auto mask = attention_mask.to(x.scalar_type()).unsqueeze(1).unsqueeze(2);
   auto additive = (1.0 - mask) * std::numeric_limits<float>::lowest();
   x = bert->encoder(x, additive);
-  auto& pred = parts_->cls->predictions;
-  auto h = pred->transform(x);
-  // The [B,T,V] logits are the largest tensor of a training step (V >> H): one addmm writes them
-  // with the bias folded in, instead of a matmul result plus a second [B,T,V] tensor for "+ bias".
+  auto h = parts_->cls->predictions->transform(x);
   const auto b = h.size(0), t = h.size(1);
-  auto logits = torch::addmm(pred->bias, h.reshape({b * t, h.size(2)}),
+  if (!with_bias) {
+    return torch::mm(h.reshape({b * t, h.size(2)}), bert->embeddings->word_embeddings->weight.t())
+        .view({b, t, config_.vocab_size});
+  }
+  // One addmm writes the logits with the bias folded in, instead of a matmul result plus a second
+  // [B,T,V] tensor for "+ bias".
+  auto logits = torch::addmm(parts_->cls->predictions->bias, h.reshape({b * t, h.size(2)}),
                              bert->embeddings->word_embeddings->weight.t());
   return logits.view({b, t, config_.vocab_size});
+}
+
+torch::Tensor BertForMaskedLMImpl::forward(const torch::Tensor& input_ids,
+                                           const torch::Tensor& attention_mask) {
+  return logits(input_ids, attention_mask, /*with_bias=*/true);
+}
+
+torch::Tensor BertForMaskedLMImpl::sparse_forward(const torch::Tensor& input_ids,
+                                                  const torch::Tensor& attention_mask,
+                                                  const torch::Tensor& token_mask, PoolKind kind) {
+  // The MLM bias is the same at every position, so it commutes with the max over positions
+  // (float rounding is monotone: max_t fl(x_t + b) = fl(max_t x_t + b)). Adding it to the pooled
+  // [B,V] row instead of the [B,T,V] logits saves a pass over the step's largest tensor, forward
+  // and backward.
+  return sparse_pool(logits(input_ids, attention_mask, /*with_bias=*/false), attention_mask,
+                     token_mask, kind, parts_->cls->predictions->bias);
 }
 
 void BertForMaskedLMImpl::init_lexical_prior(const torch::Tensor& prior_in) {
@@ -640,20 +676,110 @@ void load_state_dict_hf(BertForMaskedLM& model, const std::map<std::string, torc
 
 // ------------------------------------------------------------------------ pooling and losses
 
+namespace {
+
+// Max over positions of x [B,T,V] (CPU float32) among the positions where keep [B,T] is true: one
+// pass over x, in parallel over (document, block of vocabulary ids), with the first maximal
+// position kept for the backward. libtorch 1.13's max(dim=1) with indices reduces along a strided
+// dimension (~60 ms for 32 x 128 x 8,000 on 2 cores) and needs a masked copy of x for padding
+// first. A document without any kept position gets -inf (its gradient is dropped). NaN logits
+// never win (torch::max would return NaN).
+struct MaskedMaxOverPositions : torch::autograd::Function<MaskedMaxOverPositions> {
+  static constexpr std::int64_t kBlock = 1024;  // vocabulary ids per task
+
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x_in,
+                               const torch::Tensor& keep_in) {
+    const auto x = x_in.contiguous();
+    const auto keep = keep_in.to(torch::kBool).contiguous();
+    const std::int64_t b = x.size(0), t = x.size(1), v = x.size(2);
+    auto values = torch::empty({b, v}, x.options());
+    auto index = torch::empty({b, v}, x.options().dtype(torch::kInt));
+    const float* xp = x.data_ptr<float>();
+    const bool* kp = keep.data_ptr<bool>();
+    float* best = values.data_ptr<float>();
+    std::int32_t* arg = index.data_ptr<std::int32_t>();
+    const std::int64_t blocks = (v + kBlock - 1) / kBlock;
+    at::parallel_for(0, b * blocks, 1, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t task = begin; task < end; ++task) {
+        const std::int64_t d = task / blocks, v0 = task % blocks * kBlock;
+        const std::int64_t n = std::min(kBlock, v - v0);
+        // Running maxima in local buffers: no aliasing with x, so the loop vectorizes.
+        alignas(64) float bb[kBlock];
+        alignas(64) std::int32_t ab[kBlock];
+        std::fill_n(bb, n, -std::numeric_limits<float>::infinity());
+        std::fill_n(ab, n, 0);
+        for (std::int64_t p = 0; p < t; ++p) {
+          if (!kp[d * t + p]) continue;
+          const float* __restrict row = xp + (d * t + p) * v + v0;
+          const auto pos = static_cast<std::int32_t>(p);
+          for (std::int64_t i = 0; i < n; ++i) {
+            // Branch-free (a mask, not a select on bool), which GCC vectorizes.
+            const float r = row[i], cur = bb[i];
+            const std::int32_t m = -static_cast<std::int32_t>(r > cur);
+            bb[i] = r > cur ? r : cur;
+            ab[i] = (ab[i] & ~m) | (pos & m);
+          }
+        }
+        std::copy_n(bb, n, best + d * v + v0);
+        std::copy_n(ab, n, arg + d * v + v0);
+      }
+    });
+    ctx->save_for_backward({index});
+    ctx->saved_data["t"] = t;
+    return values;
+  }
+
+  // The gradient of each (document, id) goes to its maximal position; every other entry is 0.
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto index = ctx->get_saved_variables()[0];
+    const auto g = grads[0].contiguous();
+    const std::int64_t b = index.size(0), v = index.size(1), t = ctx->saved_data["t"].toInt();
+    auto gx = torch::empty({b, t, v}, g.options());
+    float* gp = gx.data_ptr<float>();
+    const float* gv = g.data_ptr<float>();
+    const std::int32_t* arg = index.data_ptr<std::int32_t>();
+    const std::int64_t blocks = (v + kBlock - 1) / kBlock;
+    at::parallel_for(0, b * blocks, 1, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t task = begin; task < end; ++task) {
+        const std::int64_t d = task / blocks, v0 = task % blocks * kBlock;
+        const std::int64_t n = std::min(kBlock, v - v0);
+        for (std::int64_t p = 0; p < t; ++p) std::fill_n(gp + (d * t + p) * v + v0, n, 0.0f);
+        for (std::int64_t i = 0; i < n; ++i) {
+          const std::int64_t id = v0 + i;
+          gp[(d * t + arg[d * v + id]) * v + id] = gv[d * v + id];
+        }
+      }
+    });
+    return {gx, torch::Tensor()};
+  }
+};
+
+}  // namespace
+
 torch::Tensor sparse_pool(const torch::Tensor& logits, const torch::Tensor& attention_mask,
-                          const torch::Tensor& token_mask, PoolKind kind) {
+                          const torch::Tensor& token_mask, PoolKind kind,
+                          const torch::Tensor& bias) {
   TORCH_CHECK(logits.dim() == 3, "logits must be [B,T,V]");
+  TORCH_CHECK(attention_mask.dim() == 2 && attention_mask.size(0) == logits.size(0) &&
+                  attention_mask.size(1) == logits.size(1),
+              "attention_mask must be [B,T]");
   // f is monotone non-decreasing, so max_t f(x_t) = f(max_t x_t): take the max first (one [B,V]
-  // activation instead of a [B,T,V] one). Padded positions become -inf, and f(-inf) = 0; a batch
-  // without padding skips that [B,T,V] copy (and its backward).
-  auto keep = attention_mask.to(torch::kBool);
-  auto x = keep.all().item<bool>() ? logits
-                                   : logits.masked_fill(keep.logical_not().unsqueeze(-1),
-                                                        -std::numeric_limits<float>::infinity());
-  // max with indices, not amax: its backward scatters the gradient into one zero [B,T,V] tensor,
-  // where amax's builds an equality mask, counts ties and rescales (three [B,T,V] temporaries).
-  // They differ only on exactly tied float logits of one token at two positions.
-  auto maxed = std::get<0>(x.max(1));
+  // activation instead of a [B,T,V] one); padded positions do not take part, and f(-inf) = 0.
+  torch::Tensor maxed;
+  if (logits.device().is_cpu() && logits.scalar_type() == torch::kFloat) {
+    maxed = MaskedMaxOverPositions::apply(logits, attention_mask);
+  } else {
+    // Other devices and dtypes: padded positions become -inf (skipped without padding), then
+    // max with indices, not amax: its backward scatters the gradient into one zero [B,T,V]
+    // tensor, where amax's builds an equality mask, counts ties and rescales.
+    auto keep = attention_mask.to(torch::kBool);
+    auto x = keep.all().item<bool>() ? logits
+                                     : logits.masked_fill(keep.logical_not().unsqueeze(-1),
+                                                          -std::numeric_limits<float>::infinity());
+    maxed = std::get<0>(x.max(1));
+  }
+  if (bias.defined()) maxed = maxed + bias;
   auto w = torch::log1p(torch::relu(maxed));
   if (kind == PoolKind::kL0) w = torch::log1p(w);
   return w * token_mask.to(w.scalar_type());

@@ -33,6 +33,10 @@ class BertForMaskedLMImpl : public torch::nn::Module {
  public:
   explicit BertForMaskedLMImpl(const BertConfig& config);
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask);
+  // sparse_pool(forward(input_ids, attention_mask), attention_mask, token_mask, kind) [B,V], with
+  // the MLM bias added after the max over positions (same values, one [B,T,V] pass less).
+  torch::Tensor sparse_forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                               const torch::Tensor& token_mask, SparsePooling kind);
   const BertConfig& config() const { return config_; }
   // Lexical prior: scales the position and token-type embeddings by 0.1 (so a random encoder's
   // hidden state keeps its input token's direction), gives every word-embedding row the same norm
@@ -51,6 +55,8 @@ class BertForMaskedLMImpl : public torch::nn::Module {
   const nlohmann::json& lexical_prior_stats() const { return lexical_prior_stats_; }
 
  private:
+  torch::Tensor logits(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                       bool with_bias);
   BertConfig config_;
   nlohmann::json lexical_prior_stats_;
   // Typed handles of the submodules registered under HF names: "bert" (embeddings, encoder) and
@@ -85,14 +91,17 @@ using PoolKind = ::ksparse::SparsePooling;
 // torch::manual_seed fixes it, and it is the same for any thread count.
 torch::Tensor hashed_dropout(const torch::Tensor& x, double p, bool training);
 
-// torch::bmm(a, b) [N,m,k] x [N,k,n] whose forward and backward multiply contiguous copies of
-// the operands (libtorch 1.13's CPU bmm ran 1.5-2x slower on a transposed view).
-torch::Tensor contiguous_bmm(const torch::Tensor& a, const torch::Tensor& b);
+// torch::bmm(a, b) [N,m,k] x [N,k,n] whose forward and backward run the N products in parallel
+// over the batch on CPU float32 (libtorch 1.13's CPU bmm runs them serially, each small GEMM
+// multithreaded, and slower on transposed views); other devices and dtypes use torch::bmm.
+torch::Tensor parallel_bmm(const torch::Tensor& a, const torch::Tensor& b);
 
-// Sparse pooling: max over positions of f(logits) where attention_mask is 1; `token_mask` [V] float
-// (1 keep, 0 drop) zeroes special tokens. Returns [B,V].
+// Sparse pooling: max over positions of f(logits + bias) where attention_mask is 1; `token_mask`
+// [V] float (1 keep, 0 drop) zeroes special tokens; `bias` [V] (optional) is added after the max.
+// Returns [B,V].
 torch::Tensor sparse_pool(const torch::Tensor& logits, const torch::Tensor& attention_mask,
-                          const torch::Tensor& token_mask, PoolKind kind = PoolKind::kLog1pRelu);
+                          const torch::Tensor& token_mask, PoolKind kind = PoolKind::kLog1pRelu,
+                          const torch::Tensor& bias = {});
 
 // InfoNCE over scores [B, C] where column 0 is the positive (in-batch negatives are extra columns
 // the caller concatenates): mean over rows of -log softmax(scores / temperature)[0].

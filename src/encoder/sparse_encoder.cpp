@@ -318,9 +318,8 @@ std::vector<SparseVector> SparseEncoder::encode_documents(const std::vector<std:
       batch.clear();
       for (std::size_t k = begin; k < end; ++k) batch.push_back(texts[order[k]]);
       auto tb = encoder::detail::tokenize_batch(impl_->tokenizer, batch, max_length);
-      auto logits = model->forward(tb.input_ids, tb.attention_mask);
-      auto pooled = encoder::detail::sparse_pool(logits, tb.attention_mask, impl_->token_mask,
-                                                 impl_->settings.pooling);
+      auto pooled = model->sparse_forward(tb.input_ids, tb.attention_mask, impl_->token_mask,
+                                          impl_->settings.pooling);
       for (std::size_t k = begin; k < end; ++k) {
         out[order[k]] = encoder::detail::row_to_sparse_vector(
             pooled[static_cast<std::int64_t>(k - begin)], options.top_k, options.threshold);

@@ -25,6 +25,7 @@
 
 #include "bert_model.h"
 #include "ksparse/core/error.h"
+#include "ksparse/core/heap.h"
 #include "ksparse/core/io.h"
 #include "ksparse/core/manifest.h"
 #include "ksparse/core/progress.h"
@@ -121,6 +122,7 @@ json TrainOptions::to_json() const {
           {"clip_norm", clip_norm},
           {"seed", seed},
           {"threads", threads},
+          {"retain_freed_memory", retain_freed_memory},
           {"checkpoint_every", checkpoint_every},
           {"keep_checkpoints", keep_checkpoints},
           {"eval_every", eval_every},
@@ -138,7 +140,7 @@ TrainOptions train_options_from(const ConfigTable& t) {
                  "hard_negatives", "in_batch_negatives", "temperature", "flops_doc",
                  "flops_query", "flops_warmup_steps", "flops_idf_aware", "teacher",
                  "distill_weight", "lr", "weight_decay", "warmup_steps", "max_steps",
-                 "grad_accum", "clip_norm", "seed", "threads", "checkpoint_every",
+                 "grad_accum", "clip_norm", "seed", "threads", "retain_freed_memory", "checkpoint_every",
                  "keep_checkpoints", "eval_every", "patience", "collapse_steps", "log_every",
                  "resume"});
   TrainOptions o;
@@ -182,6 +184,7 @@ TrainOptions train_options_from(const ConfigTable& t) {
   o.clip_norm = t.get("clip_norm", o.clip_norm);
   o.seed = t.get("seed", o.seed);
   o.threads = t.get("threads", o.threads);
+  o.retain_freed_memory = t.get("retain_freed_memory", o.retain_freed_memory);
   o.checkpoint_every = t.get("checkpoint_every", o.checkpoint_every);
   o.keep_checkpoints = size("keep_checkpoints", o.keep_checkpoints);
   o.eval_every = t.get("eval_every", o.eval_every);
@@ -551,10 +554,8 @@ torch::Tensor Trainer::encode_docs(const std::vector<std::size_t>& doc_ids) {
   for (std::size_t d : doc_ids) seqs.push_back(&doc_tokens_[d]);
   torch::Tensor mask;
   torch::Tensor ids = batch_ids(seqs, mask);
-  torch::Tensor logits = model_->forward(ids, mask);
-  return ed::sparse_pool(logits, mask, token_mask_,
-                             o_.pooling == "l0" ? ed::PoolKind::kL0
-                                                : ed::PoolKind::kLog1pRelu);
+  return model_->sparse_forward(ids, mask, token_mask_,
+                                o_.pooling == "l0" ? ed::PoolKind::kL0 : ed::PoolKind::kLog1pRelu);
 }
 
 // One optimizer step over grad_accum micro-batches; returns the loss-curve row.
@@ -620,9 +621,9 @@ json Trainer::train_step(std::int64_t step) {
       for (std::size_t r : rows) seqs.push_back(&query_tokens_[r]);
       torch::Tensor mask;
       torch::Tensor ids = batch_ids(seqs, mask);
-      q = ed::sparse_pool(model_->forward(ids, mask), mask, token_mask_,
-                              o_.pooling == "l0" ? ed::PoolKind::kL0
-                                                 : ed::PoolKind::kLog1pRelu);
+      q = model_->sparse_forward(ids, mask, token_mask_,
+                                 o_.pooling == "l0" ? ed::PoolKind::kL0
+                                                    : ed::PoolKind::kLog1pRelu);
     } else {
       torch::Tensor presence = torch::zeros({b, vocab_});
       auto pa = presence.accessor<float, 2>();
@@ -828,6 +829,7 @@ void Trainer::append_curve(const json& row) {
 
 TrainResult Trainer::run() {
   o_.validate();
+  const RetainFreedMemory retain(o_.retain_freed_memory);
   const auto t0 = Clock::now();
   const int threads = o_.threads > 0 ? o_.threads
                                      : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

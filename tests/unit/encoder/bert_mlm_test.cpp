@@ -54,7 +54,58 @@ TEST(SparsePool, GradientReachesOnlyTheArgmaxPosition) {
   EXPECT_NEAR(logits.grad()[0][1][0].item<float>(), 1.0 / 4.0, 1e-6);  // d log1p(x)/dx at 3
 }
 
-TEST(ContiguousBmm, ValueAndGradientsMatchBmmOnTransposedViews) {
+// The CPU float path (one pass with indices, bias after the max) against the plain torch ops it
+// replaces: padding as -inf, max over positions, bias, log1p(relu(.)).
+TEST(SparsePool, CpuKernelMatchesTorchOpsInValueAndGradientWithPaddingAndBias) {
+  torch::manual_seed(5);
+  const std::int64_t b = 3, t = 7, v = 2500;  // V spans blocks of 1024 and a partial one
+  auto x = torch::randn({b, t, v}).requires_grad_(true);
+  auto x2 = x.detach().clone().requires_grad_(true);
+  auto bias = torch::randn({v}).requires_grad_(true);
+  auto bias2 = bias.detach().clone().requires_grad_(true);
+  auto mask = torch::ones({b, t}, torch::kLong);
+  mask[0].slice(0, 4) = 0;  // document 0: 4 real positions, 3 padding
+  mask[2].slice(0, 1) = 0;  // document 2: only its first position
+  auto keep = torch::ones({v});
+  keep[7] = 0;
+  auto ours = sparse_pool(x, mask, keep, PoolKind::kLog1pRelu, bias);
+  auto padded = x2.masked_fill(mask.logical_not().unsqueeze(-1), -INFINITY);
+  auto ref = torch::log1p(torch::relu(std::get<0>(padded.max(1)) + bias2)) * keep;
+  ASSERT_EQ(ours.sizes(), ref.sizes());
+  EXPECT_TRUE(torch::equal(ours, ref));
+  auto w = torch::randn({b, v});
+  (ours * w).sum().backward();
+  (ref * w).sum().backward();
+  EXPECT_TRUE(torch::allclose(x.grad(), x2.grad(), 1e-6, 1e-7));
+  EXPECT_TRUE(torch::allclose(bias.grad(), bias2.grad(), 1e-6, 1e-7));
+  // Padded positions get no gradient; each (document, id) sends it to one position at most.
+  EXPECT_EQ(x.grad()[0].slice(0, 4).abs().sum().item<float>(), 0.0f);
+  EXPECT_LE((x.grad() != 0).sum(1).max().item<std::int64_t>(), 1);
+  EXPECT_GT((x.grad() != 0).sum().item<std::int64_t>(), b * v / 4);
+}
+
+TEST(SparsePool, SparseForwardEqualsPoolingTheBiasedLogits) {
+  torch::manual_seed(11);
+  BertForMaskedLM m(tiny_config(2));
+  {
+    torch::NoGradGuard g;
+    for (auto& p : m->named_parameters()) {
+      if (p.key() == "cls.predictions.bias") p.value().normal_(0.0, 1.0);
+    }
+  }
+  m->eval();
+  auto ids = torch::randint(5, 50, {4, 9}, torch::kLong);
+  auto mask = torch::ones_like(ids);
+  mask[1].slice(0, 5) = 0;
+  auto keep = torch::ones({50});
+  keep[0] = 0;
+  auto a = m->sparse_forward(ids, mask, keep, PoolKind::kLog1pRelu);
+  auto r = sparse_pool(m->forward(ids, mask), mask, keep);
+  EXPECT_TRUE(torch::allclose(a, r, 1e-6, 1e-6));
+  EXPECT_GT((r > 0).sum().item<std::int64_t>(), 0);
+}
+
+TEST(ParallelBmm, ValueAndGradientsMatchBmmOnTransposedViews) {
   torch::manual_seed(3);
   // b is used as a transposed view, as attention uses Kᵀ; the gradients flow back through it.
   auto a = torch::randn({6, 5, 4}).requires_grad_(true);
@@ -62,7 +113,7 @@ TEST(ContiguousBmm, ValueAndGradientsMatchBmmOnTransposedViews) {
   auto a2 = a.detach().clone().requires_grad_(true);
   auto k2 = k.detach().clone().requires_grad_(true);
   auto w = torch::randn({6, 5, 7});
-  auto ours = contiguous_bmm(a, k.transpose(1, 2));
+  auto ours = parallel_bmm(a, k.transpose(1, 2));
   auto ref = torch::bmm(a2, k2.transpose(1, 2));
   EXPECT_TRUE(torch::allclose(ours, ref, 1e-5, 1e-6));
   (ours * w).sum().backward();
