@@ -4,6 +4,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -602,6 +604,8 @@ void run_bench(const BenchOptions& opt) {
                 {"generated_tokens", gen_tokens},
                 {"wall_s", wall},
                 {"peak_rss_mib", peak_rss_mib()},
+                {"omp_wait_policy",
+                 std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "(unset)"},
                 {"n_gpu_layers", backend.plan().n_gpu_layers}};
     if (!opt.json) {
       std::printf(

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -38,7 +39,19 @@ int main(int argc, char** argv) {
   // OpenBLAS and OpenMP read these only when they load: set them and restart once when Debian's
   // OpenBLAS would fall back to its SSE3 kernels on this CPU, or OpenMP threads would spin
   // (training 7-10x slower, measured; see bench/RESULTS.md). KSPARSE_NO_ENV_FIX=1 turns it off.
-  ksparse::apply_cpu_runtime_env(argv);
+  // `ksparse llm ...` runs llama.cpp alone: no passive OpenMP wait (see torch_info.h).
+  bool llm_only = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--log-level") {
+      ++i;  // its value
+      continue;
+    }
+    if (!a.empty() && a[0] == '-') continue;
+    llm_only = a == "llm";
+    break;
+  }
+  ksparse::apply_cpu_runtime_env(argv, /*passive_omp=*/!llm_only);
 #endif
   CLI::App app{"ksparse: build Korean-English neural sparse search models end to end"};
   app.set_version_flag("--version", std::string(ksparse::version_string()));

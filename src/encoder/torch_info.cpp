@@ -71,7 +71,7 @@ std::string openblas_core() {
 
 }  // namespace
 
-std::vector<std::pair<std::string, std::string>> cpu_runtime_env_fixes() {
+std::vector<std::pair<std::string, std::string>> cpu_runtime_env_fixes(bool passive_omp) {
   std::vector<std::pair<std::string, std::string>> fixes;
 #if defined(__linux__) && (defined(__x86_64__) || defined(__i386__))
   if (std::getenv("OPENBLAS_CORETYPE") == nullptr) {
@@ -89,15 +89,15 @@ std::vector<std::pair<std::string, std::string>> cpu_runtime_env_fixes() {
     }
   }
 #endif
-  if (std::getenv("OMP_WAIT_POLICY") == nullptr && at::globalContext().hasOpenMP())
+  if (passive_omp && std::getenv("OMP_WAIT_POLICY") == nullptr && at::globalContext().hasOpenMP())
     fixes.emplace_back("OMP_WAIT_POLICY", "PASSIVE");
   return fixes;
 }
 
-void apply_cpu_runtime_env(char** argv) {
+void apply_cpu_runtime_env(char** argv, bool passive_omp) {
 #if defined(__linux__)
   if (std::getenv("KSPARSE_NO_ENV_FIX") != nullptr) return;
-  const auto fixes = cpu_runtime_env_fixes();
+  const auto fixes = cpu_runtime_env_fixes(passive_omp);
   if (fixes.empty()) return;
   for (const auto& [name, value] : fixes) ::setenv(name.c_str(), value.c_str(), 0);
   ::setenv("KSPARSE_NO_ENV_FIX", "1", 1);
@@ -105,6 +105,7 @@ void apply_cpu_runtime_env(char** argv) {
   // exec failed: carry on in this process with the settings it has.
 #else
   (void)argv;
+  (void)passive_omp;
 #endif
 }
 

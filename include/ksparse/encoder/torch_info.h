@@ -44,15 +44,19 @@ std::string format_torch_info(const TorchInfo& info);
 //                      reports Prescott, Core2, Nehalem, Dunnington, Penryn or Atom.
 //   OMP_WAIT_POLICY    PASSIVE: libtorch's OpenMP threads otherwise spin after every parallel op
 //                      while OpenBLAS's own pthreads need the same cores for the next GEMM (with 2
-//                      cores: 30% of a training step spent spinning in libgomp).
+//                      cores: 30% of a training step spent spinning in libgomp). Only when
+//                      `passive_omp`: llama.cpp's CPU backend (built with OpenMP) meets at an
+//                      OpenMP barrier after every graph node, and a passive wait puts its threads
+//                      to sleep at each one, so commands that only run llama.cpp keep libgomp's
+//                      default, as llama.cpp's own tools do.
 // Returns (name, value) pairs to set; variables already present in the environment are never
 // proposed, so the user's choice wins.
-std::vector<std::pair<std::string, std::string>> cpu_runtime_env_fixes();
+std::vector<std::pair<std::string, std::string>> cpu_runtime_env_fixes(bool passive_omp = true);
 // When cpu_runtime_env_fixes() is non-empty and KSPARSE_NO_ENV_FIX is unset: sets the variables
 // (plus KSPARSE_NO_ENV_FIX=1 so it happens once) and re-executes /proc/self/exe with `argv`; does
 // not return then. Returns normally when nothing is to fix or exec fails (the run continues with
 // the slower settings). Call first thing in main(), before any thread exists.
-void apply_cpu_runtime_env(char** argv);
+void apply_cpu_runtime_env(char** argv, bool passive_omp = true);
 
 // SGEMM throughput of the linked libtorch: torch::mm of two n x n float32 matrices (random values)
 // on the CPU, the ceiling a float32 training step can approach. One GEMM is 2 n^3 FLOPs.

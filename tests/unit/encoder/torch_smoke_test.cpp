@@ -4,6 +4,8 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "ksparse/encoder/torch_info.h"
@@ -32,6 +34,29 @@ TEST(TorchInfo, ReportsRuntime) {
 //   h_pre = [-1, 1.5], h = [0, 1.5], y = 5, loss = 2, dL/dy = 2
 //   dL/dw2 = 2 h = [0, 3]; dL/db2 = 2; dL/dh_pre = 2 w2 * relu'(h_pre) = [0, 6]
 //   dL/dW1 = outer([0, 6], x) = [[0, 0], [6, 12]]; dL/db1 = [0, 6]; dL/dx = W1^T [0, 6] = [3, 3]
+// OMP_WAIT_POLICY=PASSIVE is proposed for libtorch work only, never over the user's setting.
+TEST(TorchInfo, PassiveOpenMpWaitOnlyWhenAskedAndUnset) {
+  auto proposes_omp = [](bool passive) {
+    for (const auto& [name, value] : cpu_runtime_env_fixes(passive)) {
+      if (name == "OMP_WAIT_POLICY") return value == "PASSIVE";
+    }
+    return false;
+  };
+  const char* before = std::getenv("OMP_WAIT_POLICY");
+  const std::string saved = before ? before : "";
+  ::unsetenv("OMP_WAIT_POLICY");
+  const bool openmp = at::globalContext().hasOpenMP();
+  EXPECT_EQ(proposes_omp(true), openmp);
+  EXPECT_FALSE(proposes_omp(false));
+  ::setenv("OMP_WAIT_POLICY", "ACTIVE", 1);
+  EXPECT_FALSE(proposes_omp(true));
+  if (before) {
+    ::setenv("OMP_WAIT_POLICY", saved.c_str(), 1);
+  } else {
+    ::unsetenv("OMP_WAIT_POLICY");
+  }
+}
+
 TEST(TorchSmoke, MlpBackwardMatchesHandGradient) {
   torch::nn::Linear layer1(2, 2);
   torch::nn::Linear layer2(2, 1);
