@@ -90,6 +90,7 @@ json TrainOptions::to_json() const {
   return {{"synthetic_per_real", synthetic_per_real},
           {"validation_fraction", validation_fraction},
           {"max_validation_queries", max_validation_queries},
+          {"exclude_validation_docs", exclude_validation_docs},
           {"init_model", init_model.string()},
           {"vocab_size", vocab_size},
           {"vocab_min_frequency", vocab_min_frequency},
@@ -134,6 +135,7 @@ json TrainOptions::to_json() const {
 
 TrainOptions train_options_from(const ConfigTable& t) {
   t.expect_keys({"synthetic_per_real", "validation_fraction", "max_validation_queries",
+                 "exclude_validation_docs",
                  "init_model", "vocab_size", "vocab_min_frequency", "hidden_size", "num_layers",
                  "num_heads", "intermediate_size", "dropout", "lexical_prior", "mode",
                  "learn_idf", "pooling", "max_length", "max_query_length", "batch_size",
@@ -152,6 +154,7 @@ TrainOptions train_options_from(const ConfigTable& t) {
   o.synthetic_per_real = t.get("synthetic_per_real", o.synthetic_per_real);
   o.validation_fraction = t.get("validation_fraction", o.validation_fraction);
   o.max_validation_queries = size("max_validation_queries", o.max_validation_queries);
+  o.exclude_validation_docs = t.get("exclude_validation_docs", o.exclude_validation_docs);
   o.init_model = t.get("init_model", o.init_model);
   o.vocab_size = size("vocab_size", o.vocab_size);
   o.vocab_min_frequency = size("vocab_min_frequency", o.vocab_min_frequency);
@@ -280,6 +283,7 @@ TrainData load_data(const fs::path& triples_path, const fs::path& corpus_path,
   synth::MergeOptions mo;
   mo.synthetic_per_real = o.synthetic_per_real;
   mo.validation_fraction = o.validation_fraction;
+  mo.exclude_validation_docs = o.exclude_validation_docs;
   mo.seed = o.seed;
   synth::MergeResult merged = synth::merge_triples(real, synthetic, mo);
   d.train = std::move(merged.train);

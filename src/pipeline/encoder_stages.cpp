@@ -42,7 +42,7 @@ double seconds_since(Clock::time_point t0) {
 // keeps its checkpoints in its work dir, so a killed run continues from the newest one.
 TrainOptions train_options(const ConfigTable& section, const ConfigTable& root, bool synthetic) {
   if (synthetic) {
-    section.expect_keys({"enabled", "synthetic_per_real"});
+    section.expect_keys({"enabled", "synthetic_per_real", "exclude_validation_docs"});
   } else {
     section.expect_keys({"enabled"});
   }
@@ -51,6 +51,10 @@ TrainOptions train_options(const ConfigTable& section, const ConfigTable& root, 
   if (!t.contains("threads")) o.threads = static_cast<int>(detail::threads_from(root));
   o.synthetic_per_real =
       synthetic ? section.get("synthetic_per_real", o.synthetic_per_real) : 0.0;
+  if (synthetic) {
+    o.exclude_validation_docs =
+        section.get("exclude_validation_docs", o.exclude_validation_docs);
+  }
   o.resume = true;
   try {
     o.validate();

@@ -53,6 +53,12 @@ struct TrainOptions {
   double validation_fraction = 0.1;
   // Validation queries actually evaluated (the first N of the held-out set); 0 = all.
   std::size_t max_validation_queries = 300;
+  // Drop synthetic triples whose passage is a validation positive (synth::MergeOptions::
+  // exclude_validation_docs). true: validation measures passages without synthetic queries.
+  // false: validation passages keep their synthetic queries, as every test passage does when
+  // synthetic queries are generated for the whole corpus; the validation queries stay real and
+  // held out either way.
+  bool exclude_validation_docs = true;
 
   // --- model ---
   // HF-style model folder to start from (SparseEncoder::load); empty = from scratch with a

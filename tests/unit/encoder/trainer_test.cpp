@@ -44,6 +44,7 @@ distill_weight = 0.5
 flops_idf_aware = true
 seed = 7
 patience = 3
+exclude_validation_docs = false
 )",
                                        "t.toml");
   const TrainOptions o = train_options_from(cfg.table("train"));
@@ -59,6 +60,9 @@ patience = 3
   EXPECT_TRUE(o.flops_idf_aware);
   EXPECT_EQ(o.seed, 7u);
   EXPECT_EQ(o.patience, 3u);
+  EXPECT_FALSE(o.exclude_validation_docs);
+  EXPECT_TRUE(TrainOptions{}.exclude_validation_docs);
+  EXPECT_EQ(o.to_json().at("exclude_validation_docs"), false);
   EXPECT_EQ(o.vocab_size, TrainOptions{}.vocab_size);  // untouched keys keep defaults
   EXPECT_NO_THROW(o.validate());
   EXPECT_EQ(o.to_json().at("mode"), "siamese");
