@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <numeric>
 #include <random>
 #include <set>
@@ -833,7 +834,6 @@ void Trainer::append_curve(const json& row) {
 
 TrainResult Trainer::run() {
   o_.validate();
-  const RetainFreedMemory retain(o_.retain_freed_memory);
   const auto t0 = Clock::now();
   const int threads = o_.threads > 0 ? o_.threads
                                      : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -865,6 +865,11 @@ TrainResult Trainer::run() {
       data_.train.size(), data_.valid_queries.size(), vocab_, threads, o_.max_steps,
       o_.batch_size, o_.grad_accum);
 
+  // Training steps keep freed memory for the next step (the same large shapes every step).
+  // Validation encodes batches of other shapes, which would fragment a retaining heap: it runs with
+  // glibc's defaults, and what the steps kept goes back to the kernel first.
+  std::optional<RetainFreedMemory> retain;
+  retain.emplace(o_.retain_freed_memory);
   const auto loop_t0 = Clock::now();
   const std::int64_t first = state.step;
   double window_loss = 0;
@@ -909,7 +914,9 @@ TrainResult Trainer::run() {
     const bool eval_now = !data_.valid_queries.empty() &&
                           (last || (o_.eval_every > 0 && state.step % o_.eval_every == 0));
     if (eval_now) {
+      retain.reset();
       const double ndcg = validate_ndcg();
+      retain.emplace(o_.retain_freed_memory);
       append_curve({{"step", state.step}, {"valid_ndcg@10", ndcg}});
       spdlog::info("step {}: validation nDCG@10 {:.4f} over {} queries (best {:.4f})", state.step,
                    ndcg, data_.valid_queries.size(), std::max(state.best_ndcg, ndcg));

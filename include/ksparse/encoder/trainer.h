@@ -103,9 +103,9 @@ struct TrainOptions {
   // --- run ---
   std::uint64_t seed = 13;
   int threads = 0;                        // torch intra-op threads; 0 = hardware concurrency
-  // Keep freed heap memory in the process during training (RetainFreedMemory, glibc): the step's
-  // large activations are then not page-faulted and zeroed again on every step. Costs the peak
-  // heap staying resident until training returns.
+  // Keep freed heap memory in the process during training steps (RetainFreedMemory, glibc): the
+  // step's large activations are then not page-faulted and zeroed again on every step. Costs the
+  // steps' peak heap staying resident between validations (validation runs without it).
   bool retain_freed_memory = true;
   std::int64_t checkpoint_every = 100;    // steps between checkpoints; 0 = only at the end
   std::size_t keep_checkpoints = 2;       // newest step checkpoints kept (>= 1)
