@@ -4,11 +4,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <cstdlib>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -593,6 +592,7 @@ void run_bench(const BenchOptions& opt) {
     const llm::LlamaBackend::StepTimings& t = backend.last_timings();
     uint64_t gen_tokens = 0;
     for (const auto& r : res) gen_tokens += static_cast<uint64_t>(r.generated_tokens);
+    const char* omp_wait = std::getenv("OMP_WAIT_POLICY");
     json row = {{"parallel", p},
                 {"n_prompt", opt.n_prompt},
                 {"n_gen", opt.n_gen},
@@ -604,8 +604,7 @@ void run_bench(const BenchOptions& opt) {
                 {"generated_tokens", gen_tokens},
                 {"wall_s", wall},
                 {"peak_rss_mib", peak_rss_mib()},
-                {"omp_wait_policy",
-                 std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "(unset)"},
+                {"omp_wait_policy", omp_wait ? omp_wait : "(unset)"},
                 {"n_gpu_layers", backend.plan().n_gpu_layers}};
     if (!opt.json) {
       std::printf(

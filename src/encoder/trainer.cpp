@@ -16,8 +16,8 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
-#include <optional>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -136,16 +136,15 @@ json TrainOptions::to_json() const {
 
 TrainOptions train_options_from(const ConfigTable& t) {
   t.expect_keys({"synthetic_per_real", "validation_fraction", "max_validation_queries",
-                 "exclude_validation_docs",
-                 "init_model", "vocab_size", "vocab_min_frequency", "hidden_size", "num_layers",
-                 "num_heads", "intermediate_size", "dropout", "lexical_prior", "mode",
-                 "learn_idf", "pooling", "max_length", "max_query_length", "batch_size",
-                 "hard_negatives", "in_batch_negatives", "temperature", "flops_doc",
-                 "flops_query", "flops_warmup_steps", "flops_idf_aware", "teacher",
-                 "distill_weight", "lr", "weight_decay", "warmup_steps", "max_steps",
-                 "grad_accum", "clip_norm", "seed", "threads", "retain_freed_memory", "checkpoint_every",
-                 "keep_checkpoints", "eval_every", "patience", "collapse_steps", "log_every",
-                 "resume"});
+                 "exclude_validation_docs", "init_model", "vocab_size", "vocab_min_frequency",
+                 "hidden_size", "num_layers", "num_heads", "intermediate_size", "dropout",
+                 "lexical_prior", "mode", "learn_idf", "pooling", "max_length",
+                 "max_query_length", "batch_size", "hard_negatives", "in_batch_negatives",
+                 "temperature", "flops_doc", "flops_query", "flops_warmup_steps",
+                 "flops_idf_aware", "teacher", "distill_weight", "lr", "weight_decay",
+                 "warmup_steps", "max_steps", "grad_accum", "clip_norm", "seed", "threads",
+                 "retain_freed_memory", "checkpoint_every", "keep_checkpoints", "eval_every",
+                 "patience", "collapse_steps", "log_every", "resume"});
   TrainOptions o;
   auto size = [&](std::string_view key, std::size_t def) {
     const std::int64_t v = t.get<std::int64_t>(key, static_cast<std::int64_t>(def));
@@ -868,8 +867,7 @@ TrainResult Trainer::run() {
   // Training steps keep freed memory for the next step (the same large shapes every step).
   // Validation encodes batches of other shapes, which would fragment a retaining heap: it runs with
   // glibc's defaults, and what the steps kept goes back to the kernel first.
-  std::optional<RetainFreedMemory> retain;
-  retain.emplace(o_.retain_freed_memory);
+  std::optional<RetainFreedMemory> retain(std::in_place, o_.retain_freed_memory);
   const auto loop_t0 = Clock::now();
   const std::int64_t first = state.step;
   double window_loss = 0;

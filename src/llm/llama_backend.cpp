@@ -340,7 +340,6 @@ struct LlamaBackend::Impl {
   llama_context* ctx = nullptr;
   std::vector<Measured> measured;
   uint32_t seq_limit = 0;  // positions one sequence may use
-  int stats_threads = 1;   // threads for the per-row logit statistics (the decode threads)
   ChatFamily family = ChatFamily::kAuto;  // resolved on first use (see chat_family())
 
   // Saved KV states of shared prompt prefixes (see the header), least recently used first out.
@@ -540,7 +539,6 @@ LlamaBackend::LlamaBackend(LlamaBackendOptions options) : impl_(std::make_unique
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   cp.n_threads = threads;
   cp.n_threads_batch = threads;
-  im.stats_threads = threads;
   cp.type_k = detail::to_ggml_type(c.kv_type);
   cp.type_v = detail::to_ggml_type(c.kv_type);
   // Resolved by the plan (see FlashAttn): off, on, or llama.cpp's choice when layers are offloaded.
@@ -793,7 +791,7 @@ std::vector<GenerationResult> LlamaBackend::generate(
     }
     {
       const size_t n_workers =
-          std::min(out_slots.size(), static_cast<size_t>(std::max(1, im.stats_threads)));
+          std::min(out_slots.size(), static_cast<size_t>(std::max(1, llama_n_threads(im.ctx))));
       auto work = [&](size_t w) {
         for (size_t k = w; k < out_slots.size(); k += n_workers) {
           const auto si = static_cast<size_t>(out_slots[k]);
