@@ -45,7 +45,8 @@ struct LlmFlags {
   int threads = 0;
   int n_batch = 2048;
   int n_ubatch = 512;
-  bool cpu_repack = false;
+  bool cpu_repack = true;
+  bool batch_invariant = false;
 };
 
 void add_llm_flags(CLI::App* cmd, LlmFlags& f, int default_parallel) {
@@ -68,15 +69,19 @@ void add_llm_flags(CLI::App* cmd, LlmFlags& f, int default_parallel) {
   cmd->add_option("--kv-type", f.kv_type, "f16|q8_0|f32")->capture_default_str();
   cmd->add_flag("--kv-unified", f.kv_unified, "one KV buffer shared by all sequences");
   cmd->add_option("--flash-attn", f.flash_attn,
-                  "auto|on|off (auto: off on the CPU, where it makes batched output differ from "
-                  "sequential; llama.cpp's choice on GPUs)")
+                  "auto|on|off (auto: llama.cpp's choice, on where supported; off on the CPU with "
+                  "--batch-invariant)")
       ->capture_default_str();
   cmd->add_option("--threads,-t", f.threads, "CPU threads (0 = all)")->capture_default_str();
   cmd->add_option("--batch", f.n_batch, "tokens per llama_decode call")->capture_default_str();
   cmd->add_option("--ubatch", f.n_ubatch, "tokens per compute step")->capture_default_str();
-  cmd->add_flag("--cpu-repack", f.cpu_repack,
-                "use llama.cpp's repacked/AMX CPU weight layouts (faster; may SIGILL where AMX is "
-                "not allowed)");
+  cmd->add_flag("--cpu-repack,!--no-cpu-repack", f.cpu_repack,
+                "llama.cpp's repacked CPU weight layouts (default on; --no-cpu-repack for a build "
+                "whose AMX kernels SIGILL in a VM)");
+  cmd->add_flag("--batch-invariant", f.batch_invariant,
+                "CPU kernels whose results do not depend on batch mates (greedy output equal at "
+                "any --parallel; ~20% slower): no repacking, no CPU flash attention, no tiled "
+                "K-quant matmul");
 }
 
 llm::LlamaBackendOptions to_backend_options(const LlmFlags& f, int default_ctx_per_seq = 1024) {
@@ -107,6 +112,7 @@ llm::LlamaBackendOptions to_backend_options(const LlmFlags& f, int default_ctx_p
   o.context.kv_type = llm::parse_kv_type(f.kv_type, "--kv-type");
   o.context.kv_unified = f.kv_unified;
   o.context.flash_attn = llm::parse_flash_attn(f.flash_attn, "--flash-attn");
+  o.context.batch_invariant = f.batch_invariant;
   o.context.n_threads = f.threads;
   o.context.n_batch = f.n_batch;
   o.context.n_ubatch = f.n_ubatch;
@@ -605,6 +611,10 @@ void run_bench(const BenchOptions& opt) {
                 {"wall_s", wall},
                 {"peak_rss_mib", peak_rss_mib()},
                 {"omp_wait_policy", omp_wait ? omp_wait : "(unset)"},
+                {"batch_invariant", o.context.batch_invariant},
+                {"cpu_repack", o.model.cpu_repack && !o.context.batch_invariant},
+                {"flash_attn", backend.plan().flash_attn},
+                {"tiled_mm", llm::settle_cpu_matmul_kernels(std::nullopt)},
                 {"n_gpu_layers", backend.plan().n_gpu_layers}};
     if (!opt.json) {
       std::printf(

@@ -40,7 +40,7 @@ struct BuildModelOptions {
   int parallel = 8;
   int ctx_per_seq = 256;
   int threads = 0;
-  bool cpu_repack = false;
+  bool cpu_repack = true;
   std::string pooling = "mean";
   int embed_parallel = 32;
   synonyms::LlmVerifierOptions verifier;
@@ -200,7 +200,8 @@ void add_synonyms_commands(CLI::App& app) {
   b->add_option("--ctx-per-seq", mo->ctx_per_seq, "LLM context tokens per sequence")
       ->capture_default_str();
   b->add_option("--threads", mo->threads, "CPU threads (0: all)")->capture_default_str();
-  b->add_flag("--cpu-repack", mo->cpu_repack, "use llama.cpp's repacked CPU weight layouts");
+  b->add_flag("--cpu-repack,!--no-cpu-repack", mo->cpu_repack,
+              "llama.cpp's repacked CPU weight layouts (default on)");
   b->add_option("--pooling", mo->pooling, "embedding pooling: mean|last")->capture_default_str();
   b->add_option("--embed-parallel", mo->embed_parallel, "texts per embedding decode call")
       ->capture_default_str();

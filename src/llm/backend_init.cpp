@@ -1,4 +1,5 @@
 // One-time llama.cpp initialisation and the route from its log to spdlog.
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -6,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "ksparse/core/error.h"
 #include "llama_internal.h"
 
 namespace ksparse::llm {
@@ -66,14 +68,41 @@ void set_llama_log_level(spdlog::level::level_enum min_level) {
 void init_llama_backend() {
   static std::once_flag once;
   std::call_once(once, [] {
-    // ggml's CPU backend hands K-quant matmuls of 8 or more activation rows to a tiled kernel that
-    // sums in another order than its per-row dot products, so a sequence's logits would depend on
-    // how many sequences share its decode step (batched greedy output != sequential). Off unless
-    // the user set GGML_CPU_TILED_MM; ggml reads it once, at the first matmul.
-    setenv("GGML_CPU_TILED_MM", "0", /*overwrite=*/0);
     llama_log_set(log_callback, nullptr);
     llama_backend_init();
   });
+}
+
+bool settle_cpu_matmul_kernels(std::optional<bool> batch_invariant) {
+  static std::mutex mu;
+  static std::optional<bool> tiled;  // the process's choice, once settled
+  std::lock_guard<std::mutex> lock(mu);
+  const char* env = std::getenv("GGML_CPU_TILED_MM");
+  const bool env_on = env == nullptr || std::atoi(env) != 0;
+  if (!tiled.has_value()) {
+    if (batch_invariant.value_or(false)) {
+      if (!env_on) {
+        // already off
+      } else if (env != nullptr) {
+        throw ConfigError(fmt::format(
+            "batch_invariant: GGML_CPU_TILED_MM={} turns on ggml's tiled K-quant matmul, whose "
+            "sums depend on the batch; unset it or set it to 0",
+            env));
+      } else {
+        setenv("GGML_CPU_TILED_MM", "0", /*overwrite=*/1);
+      }
+      tiled = false;
+    } else {
+      tiled = env_on;
+    }
+    spdlog::debug("llm: ggml tiled K-quant matmul {} for this process", *tiled ? "on" : "off");
+  } else if (batch_invariant.value_or(false) && *tiled) {
+    throw ConfigError(
+        "batch_invariant: this process already loaded a model with ggml's tiled K-quant matmul "
+        "on, and ggml reads that choice (GGML_CPU_TILED_MM) once per process; load the "
+        "batch-invariant model first, or start the process with GGML_CPU_TILED_MM=0");
+  }
+  return *tiled;
 }
 
 namespace detail {

@@ -521,6 +521,16 @@ LlamaBackend::LlamaBackend(LlamaBackendOptions options) : impl_(std::make_unique
 
   ModelOptions mo = im.opts.model;
   mo.n_gpu_layers = im.plan.n_gpu_layers;
+  if (c.batch_invariant) {
+    mo.cpu_repack = false;
+    settle_cpu_matmul_kernels(true);  // before the model's first matmul; throws on a conflict
+    if (im.plan.n_gpu_layers > 0) {
+      spdlog::warn(
+          "llm: batch_invariant covers the CPU kernels only; the {} layers on the GPU use "
+          "llama.cpp's GPU kernels, whose sums may depend on the batch",
+          im.plan.n_gpu_layers);
+    }
+  }
   im.model = std::make_unique<Model>(mo);
 
   llama_context_params cp = llama_context_default_params();
@@ -541,7 +551,7 @@ LlamaBackend::LlamaBackend(LlamaBackendOptions options) : impl_(std::make_unique
   cp.n_threads_batch = threads;
   cp.type_k = detail::to_ggml_type(c.kv_type);
   cp.type_v = detail::to_ggml_type(c.kv_type);
-  // Resolved by the plan (see FlashAttn): off, on, or llama.cpp's choice when layers are offloaded.
+  // Resolved by the plan (see FlashAttn): off, on, or llama.cpp's choice.
   if (!im.plan.flash_attn) {
     cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
   } else if (c.flash_attn == FlashAttn::kOn || c.kv_type == KvType::kQ8_0) {

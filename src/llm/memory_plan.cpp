@@ -189,6 +189,11 @@ void ContextOptions::validate() const {
   if (flash_attn == FlashAttn::kOff && kv_type == KvType::kQ8_0) {
     throw ConfigError("flash_attn: off, but a q8_0 KV cache needs flash attention (use on or auto)");
   }
+  if (batch_invariant && (flash_attn == FlashAttn::kOn || kv_type == KvType::kQ8_0)) {
+    throw ConfigError(
+        "batch_invariant: flash attention sums in a batch-dependent order on the CPU; use "
+        "flash_attn auto or off and an f16 KV cache, or turn batch_invariant off");
+  }
 }
 
 GgufLayout read_gguf_layout(const std::filesystem::path& path) {
@@ -330,10 +335,11 @@ MemoryPlan plan_memory(const GgufLayout& l, const ContextOptions& ctx, int n_gpu
   const uint64_t n_kv = n_ctx_seq;
 
   const int n_all = l.n_layer + 1;  // + the output layer
-  // See FlashAttn: with GPU layers "auto" is llama.cpp's choice, assumed on (current GPUs).
+  // See FlashAttn: "auto" is llama.cpp's choice, assumed on (the CPU and current GPUs support it),
+  // except batch-invariant CPU-only contexts.
   auto flash_for = [&](int ngl) {
     return ctx.flash_attn == FlashAttn::kOn || ctx.kv_type == KvType::kQ8_0 ||
-           (ctx.flash_attn == FlashAttn::kAuto && ngl > 0);
+           (ctx.flash_attn == FlashAttn::kAuto && (ngl > 0 || !ctx.batch_invariant));
   };
   auto build = [&](int ngl) {
     DeviceMemory cpu{"CPU", false};

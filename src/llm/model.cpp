@@ -164,6 +164,9 @@ Model::Model(const ModelOptions& options) : impl_(std::make_unique<Impl>()) {
   init_llama_backend();
   check_gguf_file(options.path);
   impl_->options = options;
+  // Weights can run matmuls from here on: the process's tiled-matmul choice is final (a
+  // batch-invariant LlamaBackend settled it before loading; see settle_cpu_matmul_kernels).
+  if (!options.vocab_only) settle_cpu_matmul_kernels(std::nullopt);
 
   const bool have_gpu = !list_gpu_devices().empty();
   int ngl = options.n_gpu_layers;

@@ -32,13 +32,15 @@ fs::path llm_model_path(const ConfigTable& root) {
 json llm_key_config(const ConfigTable& root) {
   const ConfigTable t = root.table("llm");
   t.expect_keys(
-      {"model", "parallel", "ctx_per_seq", "threads", "gpu_layers", "gpu_mem_budget", "kv_type"});
+      {"model", "parallel", "ctx_per_seq", "threads", "gpu_layers", "gpu_mem_budget", "kv_type",
+       "batch_invariant", "cpu_repack"});
   const int parallel = t.get("parallel", 8);
   const int ctx = t.get("ctx_per_seq", 2048);
   if (parallel < 1) throw ConfigError(t.where("parallel") + ": `llm.parallel` must be >= 1");
   if (ctx < 64) throw ConfigError(t.where("ctx_per_seq") + ": `llm.ctx_per_seq` must be >= 64");
-  // Only the model decides the text (per-request seeds make it independent of batching), so the
-  // runtime settings stay out of the stage keys: changing parallelism does not redo generation.
+  // The model decides the text (per-request seeds); the runtime settings only change float
+  // rounding (exactly nothing with batch_invariant), so they stay out of the stage keys: changing
+  // parallelism does not redo generation.
   return {{"model", llm_model_path(root).filename().string()}};
 }
 
@@ -59,6 +61,8 @@ class LlamaResource final : public LlmResource {
     o.context.n_parallel = parallel;
     o.context.n_ctx = t.get("ctx_per_seq", 2048) * parallel;
     o.context.n_threads = t.get("threads", 0);
+    o.context.batch_invariant = t.get("batch_invariant", false);
+    o.model.cpu_repack = t.get("cpu_repack", true);
     const std::string kv = t.get<std::string>("kv_type", "f16");
     if (kv == "q8_0") {
       o.context.kv_type = llm::KvType::kQ8_0;
@@ -119,6 +123,11 @@ synonyms::EmbedFn make_llama_embed(const ConfigTable& root) {
   eo.max_tokens = 32;
   eo.n_batch = eo.max_tokens * 8;
   eo.n_threads = t.get("threads", 0);
+  // Settle the process's CPU kernels as the generation model will want them (see
+  // settle_cpu_matmul_kernels): the embedder may load first.
+  const bool invariant = t.get("batch_invariant", false);
+  eo.model.cpu_repack = t.get("cpu_repack", true) && !invariant;
+  if (invariant) llm::settle_cpu_matmul_kernels(true);
   auto embedder = std::make_shared<llm::LlamaEmbedder>(eo);
   return [embedder](const std::vector<std::string>& texts) { return embedder->embed(texts); };
 }

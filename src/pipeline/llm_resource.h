@@ -10,7 +10,9 @@
 //   gpu_layers = -1          -1 = plan automatically within gpu_mem_budget (0 on a CPU build)
 //   gpu_mem_budget = ""      e.g. "12GiB"; "" = the device's free memory
 //   kv_type = "f16"          "f16" | "q8_0"
-//   flash_attn, load_mode    passed through when the runtime supports them
+//   cpu_repack = true        llama.cpp's repacked CPU weight layouts (off for AMX builds in VMs)
+//   batch_invariant = false  CPU kernels whose greedy output does not depend on the parallelism
+//                            (~20% slower; see llm::ContextOptions::batch_invariant)
 #pragma once
 
 #include <filesystem>

@@ -24,11 +24,12 @@ const char* kv_type_name(KvType type);
 // a multiple of 32 for q8_0).
 uint64_t kv_type_bytes(KvType type, uint64_t n_elements);
 
-// Flash attention. kAuto: off when every layer runs on the CPU, llama.cpp's own choice ("auto",
-// on for current GPUs) when layers are offloaded; a q8_0 KV cache always turns it on. Off on the CPU
-// because its CPU kernels take other code paths for 64+ prompt rows of one sequence (tiles) and for
-// a single decode row over 512+ cells (split over threads), which sum in another order: a
-// sequence's output would then depend on what shares its batch (batched != sequential greedy).
+// Flash attention. kAuto: llama.cpp's own choice ("auto": on wherever the device supports it, the
+// CPU included), except with ContextOptions::batch_invariant on the CPU, where it is off: its CPU
+// kernels take other code paths for 64+ prompt rows of one sequence (tiles) and for a single decode
+// row over 512+ cells (split over threads), which sum in another order, so a sequence's output
+// would depend on what shares its batch (batched != sequential greedy). A q8_0 KV cache always
+// turns it on.
 enum class FlashAttn { kAuto, kOn, kOff };
 // "auto" | "on" | "off" -> FlashAttn; throws ConfigError naming `setting` otherwise.
 FlashAttn parse_flash_attn(const std::string& text, const std::string& setting = "flash_attn");
@@ -48,9 +49,17 @@ struct ContextOptions {
   bool swa_full = false;
   FlashAttn flash_attn = FlashAttn::kAuto;
   int n_threads = 0;  // CPU threads; 0 = all hardware threads
+  // CPU kernels whose per-sequence results do not depend on the other sequences of a decode step,
+  // so that greedy output is the same at any parallelism and in any batch mix: no repacked weights
+  // (ModelOptions::cpu_repack is ignored), no flash attention on the CPU (kOn is refused), and no
+  // tiled K-quant matmul for the whole process (see settle_cpu_matmul_kernels). Off by default,
+  // as in llama.cpp: it costs ~20% of generation throughput at 8 sequences on a CPU
+  // (bench/RESULTS.md). GPU kernels are not batch-invariant either way.
+  bool batch_invariant = false;
 
   // Throws ConfigError: n_ctx < 1, n_parallel outside [1, 256], n_batch/n_ubatch < 1,
-  // n_threads < 0, flash_attn kOff with a q8_0 KV cache.
+  // n_threads < 0, flash_attn kOff with a q8_0 KV cache, batch_invariant with flash_attn kOn or a
+  // q8_0 KV cache (which needs flash attention).
   void validate() const;
 };
 

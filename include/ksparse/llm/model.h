@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,11 +41,13 @@ struct ModelOptions {
   // name, file_bytes, n_vocab and the chat template.
   bool vocab_only = false;
   // Let llama.cpp use its extra CPU weight layouts ("extra buffer types": repacked interleaved
-  // quant blocks, and AMX tiles where the build enabled them). Off by default: a -march=native
-  // build on an AMX-capable Xeon emits AMX tile instructions that a sandboxed VM may not allow
-  // (SIGILL inside llama_decode, seen with this project's setup.sh build), and the repacked kernels
-  // treat activation rows in groups of 4, so results can depend on batch composition.
-  bool cpu_repack = false;
+  // quant blocks, and AMX tiles where the build enabled them), as llama.cpp's own tools do. On by
+  // default: ~1.2x generation at 8 sequences on this project's CPU build (bench/RESULTS.md). Turn
+  // it off for a -march=native build on an AMX-capable Xeon in a VM that does not allow AMX tiles
+  // (SIGILL inside llama_decode; scripts/setup.sh builds without AMX). Ignored, i.e. off, when
+  // the context asks for batch-invariant kernels (ContextOptions::batch_invariant): the repacked
+  // kernels treat activation rows in groups, so results depend on batch composition.
+  bool cpu_repack = true;
 
   // Throws ConfigError for an empty path, n_gpu_layers < -1, or main_gpu < 0.
   void validate() const;
@@ -88,6 +91,16 @@ void set_llama_log_level(spdlog::level::level_enum min_level);
 
 // Initialises the llama.cpp backend and installs the log router; idempotent and thread-safe.
 void init_llama_backend();
+
+// ggml's CPU backend hands K-quant matmuls of 8 or more activation rows to a tiled kernel that
+// sums in another order than its per-row dot products; it reads GGML_CPU_TILED_MM once per process,
+// at the first matmul. The first call of this function settles that choice for the process:
+// batch_invariant = true turns the tiled kernel off (GGML_CPU_TILED_MM=0), anything else keeps the
+// environment's setting (llama.cpp's default: on). Every model load calls it with nullopt before
+// the first matmul can run. Throws ConfigError when batch-invariant kernels are asked for but the
+// process already settled on the tiled kernel, or GGML_CPU_TILED_MM is set to a non-zero value.
+// Returns whether the tiled kernel is on for this process.
+bool settle_cpu_matmul_kernels(std::optional<bool> batch_invariant);
 
 // A loaded model. Move-only; frees the llama.cpp model on destruction. Not thread-safe: share a
 // Model between threads only for const calls.

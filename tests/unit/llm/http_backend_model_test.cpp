@@ -95,10 +95,11 @@ class LlamaServerTest : public ::testing::Test {
     dir_ = new test::TempDir();
     log_ = (*dir_) / "llama-server.log";
     port_ = free_port();
-    // Settings that match LlamaBackend's CPU defaults, so greedy outputs can be compared: no weight
-    // repacking, one KV stream of kCtxPerSlot cells per slot, flash attention off (llama-server's
-    // "auto" turns it on for the CPU, and its CPU kernels sum in another order: with it on, two of
-    // the four prompts below diverge from the in-process backend, one at the first token).
+    // Settings that match LlamaBackend's batch-invariant CPU kernels (in_process() below), so greedy
+    // outputs can be compared: no weight repacking, one KV stream of kCtxPerSlot cells per slot,
+    // flash attention off (llama-server's "auto" turns it on for the CPU, and its CPU kernels sum
+    // in another order: with it on, two of the four prompts below diverge from the in-process
+    // backend, one at the first token).
     const std::vector<std::string> args = {server.string(),
                                            "-m", model.string(),
                                            "--host", "127.0.0.1",
@@ -113,8 +114,9 @@ class LlamaServerTest : public ::testing::Test {
     std::vector<char*> argv;
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    // The in-process backend turns off ggml's tiled K-quant matmul (batch-dependent sums, see
-    // backend_init.cpp); the server inherits the environment, so give it the same setting.
+    // The batch-invariant in-process backend turns off ggml's tiled K-quant matmul (batch-dependent
+    // sums, see settle_cpu_matmul_kernels); the server inherits the environment, so give it the
+    // same setting.
     setenv("GGML_CPU_TILED_MM", "0", 0);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -176,6 +178,7 @@ class LlamaServerTest : public ::testing::Test {
       o.context.n_parallel = 1;
       o.context.n_ctx = kCtxPerSlot;
       o.context.n_threads = 2;
+      o.context.batch_invariant = true;  // the server's settings above
       return new LlamaBackend(o);
     }();
     return *b;

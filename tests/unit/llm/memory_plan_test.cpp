@@ -168,18 +168,30 @@ TEST(MemoryPlan, BadSettingsAreConfigErrors) {
   c.kv_type = KvType::kQ8_0;
   c.flash_attn = FlashAttn::kOff;  // a quantised V cache needs flash attention
   EXPECT_THROW(c.validate(), ConfigError);
+  c.flash_attn = FlashAttn::kAuto;
+  EXPECT_NO_THROW(c.validate());
+  c.batch_invariant = true;  // ... which sums in a batch-dependent order
+  EXPECT_THROW(c.validate(), ConfigError);
+  c.kv_type = KvType::kF16;
+  EXPECT_NO_THROW(c.validate());
+  c.flash_attn = FlashAttn::kOn;
+  EXPECT_THROW(c.validate(), ConfigError);
 }
 
-// Auto flash attention: off on the CPU (batch-invariant kernels), on with GPU layers, forced on by
-// a q8_0 cache; without it the plan adds the f32 KQ scores and their softmax per layer step.
+// Auto flash attention: on (llama.cpp's choice) except on the CPU with batch-invariant kernels, on
+// with GPU layers either way, forced on by a q8_0 cache; without it the plan adds the f32 KQ scores
+// and their softmax per layer step.
 TEST(MemoryPlan, FlashAttentionAutoResolvesAndSizesTheKqScores) {
   const GgufLayout l = synthetic();
   ContextOptions c;
   c.n_ctx = 4096;
   c.n_ubatch = 512;
+  EXPECT_TRUE(plan_memory(l, c, 0, 0, {}, {}).flash_attn);
+  c.batch_invariant = true;
   const MemoryPlan cpu_auto = plan_memory(l, c, 0, 0, {}, {});
   EXPECT_FALSE(cpu_auto.flash_attn);
   EXPECT_TRUE(plan_memory(l, c, 5, 0, one_gpu(100 * kGiB), {}).flash_attn);
+  c.batch_invariant = false;
   c.flash_attn = FlashAttn::kOn;
   const MemoryPlan cpu_on = plan_memory(l, c, 0, 0, {}, {});
   EXPECT_TRUE(cpu_on.flash_attn);
