@@ -75,6 +75,8 @@ void TrainOptions::validate() const {
   if (!(distill_weight >= 0.0)) fail("distill_weight must be >= 0");
   if (distill_weight > 0.0 && teacher == "none") fail("distill_weight > 0 needs teacher = bm25");
   if (!(lr > 0.0)) fail("lr must be > 0");
+  if (!(prior_lr_scale >= 0.0) || !std::isfinite(prior_lr_scale))
+    fail("prior_lr_scale must be a finite number >= 0 (0 freezes the prior's parameters)");
   if (!(weight_decay >= 0.0)) fail("weight_decay must be >= 0");
   if (max_steps < 1) fail("max_steps must be >= 1");
   if (warmup_steps < 0 || (warmup_steps >= max_steps && max_steps > 1))
@@ -117,6 +119,7 @@ json TrainOptions::to_json() const {
           {"teacher", teacher},
           {"distill_weight", distill_weight},
           {"lr", lr},
+          {"prior_lr_scale", prior_lr_scale},
           {"weight_decay", weight_decay},
           {"warmup_steps", warmup_steps},
           {"max_steps", max_steps},
@@ -141,7 +144,7 @@ TrainOptions train_options_from(const ConfigTable& t) {
                  "lexical_prior", "mode", "learn_idf", "pooling", "max_length",
                  "max_query_length", "batch_size", "hard_negatives", "in_batch_negatives",
                  "temperature", "flops_doc", "flops_query", "flops_warmup_steps",
-                 "flops_idf_aware", "teacher", "distill_weight", "lr", "weight_decay",
+                 "flops_idf_aware", "teacher", "distill_weight", "lr", "prior_lr_scale", "weight_decay",
                  "warmup_steps", "max_steps", "grad_accum", "clip_norm", "seed", "threads",
                  "retain_freed_memory", "checkpoint_every", "keep_checkpoints", "eval_every",
                  "patience", "collapse_steps", "log_every", "resume"});
@@ -180,6 +183,7 @@ TrainOptions train_options_from(const ConfigTable& t) {
   o.teacher = t.get("teacher", o.teacher);
   o.distill_weight = t.get("distill_weight", o.distill_weight);
   o.lr = t.get("lr", o.lr);
+  o.prior_lr_scale = t.get("prior_lr_scale", o.prior_lr_scale);
   o.weight_decay = t.get("weight_decay", o.weight_decay);
   o.warmup_steps = t.get("warmup_steps", o.warmup_steps);
   o.max_steps = t.get("max_steps", o.max_steps);
@@ -420,6 +424,7 @@ class Trainer {
   std::optional<SparseEncoder> enc_;
   ed::BertForMaskedLM model_{nullptr};
   std::unique_ptr<torch::optim::AdamW> opt_;
+  std::vector<double> group_lr_scale_;  // per optimizer group: multiplier of the scheduled lr
   std::vector<std::vector<std::int64_t>> doc_tokens_;    // per corpus doc
   std::vector<std::vector<std::int64_t>> query_tokens_;  // per train triple (distinct ids, or seq)
   torch::Tensor idf_;         // [V] fixed corpus IDF
@@ -514,21 +519,35 @@ void Trainer::setup_model() {
 }
 
 void Trainer::setup_optimizer() {
-  std::vector<torch::Tensor> decay, no_decay;
+  // Groups: [decay, no decay] x [transformer, lexical prior (see TrainOptions::prior_lr_scale)].
+  std::vector<torch::Tensor> params[2][2];
   for (const auto& p : model_->named_parameters()) {
     const std::string& name = p.key();
     const bool nd = name.find("bias") != std::string::npos ||
                     name.find("LayerNorm") != std::string::npos;
-    (nd ? no_decay : decay).push_back(p.value());
+    const bool prior = name == "bert.embeddings.word_embeddings.weight" ||
+                       name.rfind("cls.predictions.", 0) == 0;
+    if (prior && o_.prior_lr_scale == 0.0) {
+      p.value().set_requires_grad(false);
+      continue;
+    }
+    // A scale of 1 keeps the two groups of earlier versions (their checkpoints resume).
+    const bool split = prior && o_.prior_lr_scale != 1.0;
+    params[split ? 1 : 0][nd ? 1 : 0].push_back(p.value());
   }
-  if (idf_param_.defined()) no_decay.push_back(idf_param_);
+  if (idf_param_.defined()) params[0][1].push_back(idf_param_);
   std::vector<torch::optim::OptimizerParamGroup> groups;
-  auto opts = [&](double wd) {
-    return std::make_unique<torch::optim::AdamWOptions>(
-        torch::optim::AdamWOptions(o_.lr).weight_decay(wd).betas({0.9, 0.999}).eps(1e-8));
-  };
-  groups.emplace_back(decay, opts(o_.weight_decay));
-  groups.emplace_back(no_decay, opts(0.0));
+  group_lr_scale_.clear();
+  for (int prior = 0; prior < 2; ++prior) {
+    for (int nd = 0; nd < 2; ++nd) {
+      if (params[prior][nd].empty()) continue;
+      const double wd = nd ? 0.0 : o_.weight_decay;
+      auto opts = std::make_unique<torch::optim::AdamWOptions>(
+          torch::optim::AdamWOptions(o_.lr).weight_decay(wd).betas({0.9, 0.999}).eps(1e-8));
+      groups.emplace_back(params[prior][nd], std::move(opts));
+      group_lr_scale_.push_back(prior ? o_.prior_lr_scale : 1.0);
+    }
+  }
   opt_ = std::make_unique<torch::optim::AdamW>(std::move(groups),
                                                torch::optim::AdamWOptions(o_.lr));
 }
@@ -568,8 +587,10 @@ json Trainer::train_step(std::int64_t step) {
   const std::size_t per_step = o_.batch_size * o_.grad_accum;
   const std::size_t group = 1 + o_.hard_negatives;
   const auto lr = learning_rate(o_, step);
-  for (auto& g : opt_->param_groups())
-    static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+  for (std::size_t g = 0; g < opt_->param_groups().size(); ++g) {
+    static_cast<torch::optim::AdamWOptions&>(opt_->param_groups()[g].options())
+        .lr(lr * group_lr_scale_[g]);
+  }
   opt_->zero_grad();
   const double lambda_d = ed::flops_lambda(o_.flops_doc, step, o_.flops_warmup_steps);
   const double lambda_q = ed::flops_lambda(o_.flops_query, step, o_.flops_warmup_steps);

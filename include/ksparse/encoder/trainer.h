@@ -94,6 +94,13 @@ struct TrainOptions {
 
   // --- optimisation ---
   double lr = 5e-4;                       // peak learning rate (AdamW)
+  // Learning-rate multiplier for the parameters that hold the lexical prior: the word embeddings
+  // (tied to the MLM decoder) and the MLM head (cls.predictions.*). Adam moves every parameter by
+  // ~lr per step whatever its gradient's size, so a rare token's embedding row moves as far as a
+  // frequent one's and the prior's calibrated self-match erodes; < 1 slows that, 0 freezes them
+  // (no gradient is computed for them) and only the transformer layers and position embeddings
+  // learn.
+  double prior_lr_scale = 1.0;
   double weight_decay = 0.01;             // not applied to biases and LayerNorm weights
   std::int64_t warmup_steps = 100;        // linear warm-up, then linear decay to 0 at max_steps
   std::int64_t max_steps = 1000;          // optimizer steps (>= 1)

@@ -27,6 +27,7 @@ TEST(TrainOptionsTest, RejectsBadFields) {
   bad([](TrainOptions& o) { o.temperature = 0; });
   bad([](TrainOptions& o) { o.max_length = 2; });
   bad([](TrainOptions& o) { o.keep_checkpoints = 0; });
+  bad([](TrainOptions& o) { o.prior_lr_scale = -0.5; });
 }
 
 TEST(TrainOptionsTest, TomlMapsFieldForField) {
@@ -45,6 +46,7 @@ flops_idf_aware = true
 seed = 7
 patience = 3
 exclude_validation_docs = false
+prior_lr_scale = 0.0
 )",
                                        "t.toml");
   const TrainOptions o = train_options_from(cfg.table("train"));
@@ -61,6 +63,8 @@ exclude_validation_docs = false
   EXPECT_EQ(o.seed, 7u);
   EXPECT_EQ(o.patience, 3u);
   EXPECT_FALSE(o.exclude_validation_docs);
+  EXPECT_EQ(o.prior_lr_scale, 0.0);
+  EXPECT_EQ(TrainOptions{}.prior_lr_scale, 1.0);
   EXPECT_TRUE(TrainOptions{}.exclude_validation_docs);
   EXPECT_EQ(o.to_json().at("exclude_validation_docs"), false);
   EXPECT_EQ(o.vocab_size, TrainOptions{}.vocab_size);  // untouched keys keep defaults
