@@ -24,7 +24,7 @@
 //
 // Usage: bench_train_flops [--korquad PATH] [--work DIR] [--threads N] [--hidden H] [--layers L]
 //          [--heads A] [--intermediate I] [--max-length T] [--batch B] [--hard-negatives K]
-//          [--vocab V] [--warmup-steps W] [--steps N] [--blocks R] [--gemm-sizes 512,1024,2048]
+//          [--vocab V] [--warmup-steps W] [--lr X] [--steps N] [--blocks R] [--gemm-sizes 512,1024,2048]
 //          [--gemm-reps N] [--sgemm-only 1] [--compare-retain 1]
 // Prints a table and one JSON line (prefixed "json: ") with the config, machine, date and numbers.
 #include <sys/utsname.h>
@@ -71,6 +71,7 @@ struct Args {
   std::size_t hard_negatives = 1;
   std::size_t vocab = 8000;
   std::int64_t warmup_steps = 3;
+  double lr = 5e-4;  // peak AdamW learning rate (no schedule warm-up; TrainOptions' default)
   std::int64_t steps = 8;
   int blocks = 3;
   std::vector<std::int64_t> gemm_sizes = {512, 1024, 2048};
@@ -85,7 +86,7 @@ struct Args {
   std::cerr << "bench_train_flops: " << why
             << "\nusage: bench_train_flops [--korquad PATH] [--work DIR] [--threads N] [--hidden H]"
                " [--layers L] [--heads A] [--intermediate I] [--max-length T] [--batch B]"
-               " [--hard-negatives K] [--vocab V] [--warmup-steps W] [--steps N] [--blocks R]"
+               " [--hard-negatives K] [--vocab V] [--warmup-steps W] [--lr X] [--steps N] [--blocks R]"
                " [--gemm-sizes 512,1024,2048] [--gemm-reps N] [--sgemm-only 1] [--compare-retain 1]\n";
   std::exit(2);
 }
@@ -121,6 +122,15 @@ Args parse_args(int argc, char** argv) {
     else if (k == "--hard-negatives") a.hard_negatives = static_cast<std::size_t>(num());
     else if (k == "--vocab") a.vocab = static_cast<std::size_t>(num());
     else if (k == "--warmup-steps") a.warmup_steps = num();
+    else if (k == "--lr") {
+      try {
+        std::size_t used = 0;
+        a.lr = std::stod(v, &used);
+        if (used != v.size() || !(a.lr > 0.0)) throw std::invalid_argument(v);
+      } catch (const std::exception&) {
+        usage("--lr needs a positive number, got '" + v + "'");
+      }
+    }
     else if (k == "--steps") a.steps = num();
     else if (k == "--blocks") a.blocks = static_cast<int>(num());
     else if (k == "--gemm-reps") a.gemm_reps = static_cast<int>(num());
@@ -249,6 +259,7 @@ ksparse::TrainOptions train_options(const Args& a, std::int64_t max_steps, bool 
   o.batch_size = a.batch;
   o.hard_negatives = a.hard_negatives;
   o.warmup_steps = 0;
+  o.lr = a.lr;
   o.max_steps = max_steps;
   o.threads = a.threads;
   o.checkpoint_every = 0;  // one checkpoint at the end of each call, outside step_seconds
@@ -383,6 +394,7 @@ int run(const Args& a) {
         {"heads", a.heads},
         {"intermediate", a.intermediate},
         {"seq_len", a.max_length},
+        {"lr", a.lr},
         {"queries_per_step", a.batch},
         {"docs_per_step", a.batch * (1 + a.hard_negatives)},
         {"mode", "doc-only"},
