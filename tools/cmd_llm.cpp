@@ -612,7 +612,7 @@ void run_bench(const BenchOptions& opt) {
                 {"peak_rss_mib", peak_rss_mib()},
                 {"omp_wait_policy", omp_wait ? omp_wait : "(unset)"},
                 {"batch_invariant", o.context.batch_invariant},
-                {"cpu_repack", o.model.cpu_repack && !o.context.batch_invariant},
+                {"cpu_repack", backend.model().options().repacks()},
                 {"flash_attn", backend.plan().flash_attn},
                 {"tiled_mm", llm::settle_cpu_matmul_kernels(std::nullopt)},
                 {"n_gpu_layers", backend.plan().n_gpu_layers}};

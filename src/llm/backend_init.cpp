@@ -81,16 +81,13 @@ bool settle_cpu_matmul_kernels(std::optional<bool> batch_invariant) {
   const bool env_on = env == nullptr || std::atoi(env) != 0;
   if (!tiled.has_value()) {
     if (batch_invariant.value_or(false)) {
-      if (!env_on) {
-        // already off
-      } else if (env != nullptr) {
+      if (env != nullptr && env_on) {
         throw ConfigError(fmt::format(
             "batch_invariant: GGML_CPU_TILED_MM={} turns on ggml's tiled K-quant matmul, whose "
             "sums depend on the batch; unset it or set it to 0",
             env));
-      } else {
-        setenv("GGML_CPU_TILED_MM", "0", /*overwrite=*/1);
       }
+      if (env == nullptr) setenv("GGML_CPU_TILED_MM", "0", /*overwrite=*/1);
       tiled = false;
     } else {
       tiled = env_on;

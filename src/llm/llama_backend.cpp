@@ -521,9 +521,8 @@ LlamaBackend::LlamaBackend(LlamaBackendOptions options) : impl_(std::make_unique
 
   ModelOptions mo = im.opts.model;
   mo.n_gpu_layers = im.plan.n_gpu_layers;
+  mo.batch_invariant = c.batch_invariant;
   if (c.batch_invariant) {
-    mo.cpu_repack = false;
-    settle_cpu_matmul_kernels(true);  // before the model's first matmul; throws on a conflict
     if (im.plan.n_gpu_layers > 0) {
       spdlog::warn(
           "llm: batch_invariant covers the CPU kernels only; the {} layers on the GPU use "

@@ -164,9 +164,11 @@ Model::Model(const ModelOptions& options) : impl_(std::make_unique<Impl>()) {
   init_llama_backend();
   check_gguf_file(options.path);
   impl_->options = options;
-  // Weights can run matmuls from here on: the process's tiled-matmul choice is final (a
-  // batch-invariant LlamaBackend settled it before loading; see settle_cpu_matmul_kernels).
-  if (!options.vocab_only) settle_cpu_matmul_kernels(std::nullopt);
+  // Weights can run matmuls from here on: the process's tiled-matmul choice becomes final (throws
+  // when a batch-invariant load comes after the tiled kernel was settled).
+  if (!options.vocab_only) {
+    settle_cpu_matmul_kernels(options.batch_invariant ? std::optional<bool>(true) : std::nullopt);
+  }
 
   const bool have_gpu = !list_gpu_devices().empty();
   int ngl = options.n_gpu_layers;
@@ -179,7 +181,7 @@ Model::Model(const ModelOptions& options) : impl_(std::make_unique<Impl>()) {
   params.main_gpu = options.main_gpu;
   params.load_mode = to_llama(options.load_mode);
   params.vocab_only = options.vocab_only;
-  params.use_extra_bufts = options.cpu_repack;
+  params.use_extra_bufts = options.repacks();
 
   // Keep llama.cpp's last lines: when it refuses a file, they say why.
   std::deque<std::string> last_lines;

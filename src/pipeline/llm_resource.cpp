@@ -61,7 +61,7 @@ class LlamaResource final : public LlmResource {
     o.context.n_parallel = parallel;
     o.context.n_ctx = t.get("ctx_per_seq", 2048) * parallel;
     o.context.n_threads = t.get("threads", 0);
-    o.context.batch_invariant = t.get("batch_invariant", false);
+    o.context.batch_invariant = t.get("batch_invariant", false);  // passed on to the model
     o.model.cpu_repack = t.get("cpu_repack", true);
     const std::string kv = t.get<std::string>("kv_type", "f16");
     if (kv == "q8_0") {
@@ -123,11 +123,9 @@ synonyms::EmbedFn make_llama_embed(const ConfigTable& root) {
   eo.max_tokens = 32;
   eo.n_batch = eo.max_tokens * 8;
   eo.n_threads = t.get("threads", 0);
-  // Settle the process's CPU kernels as the generation model will want them (see
-  // settle_cpu_matmul_kernels): the embedder may load first.
-  const bool invariant = t.get("batch_invariant", false);
-  eo.model.cpu_repack = t.get("cpu_repack", true) && !invariant;
-  if (invariant) llm::settle_cpu_matmul_kernels(true);
+  // The same CPU kernels as the generation model: the embedder may load first and settle them.
+  eo.model.batch_invariant = t.get("batch_invariant", false);
+  eo.model.cpu_repack = t.get("cpu_repack", true);
   auto embedder = std::make_shared<llm::LlamaEmbedder>(eo);
   return [embedder](const std::vector<std::string>& texts) { return embedder->embed(texts); };
 }

@@ -50,9 +50,9 @@ struct ContextOptions {
   FlashAttn flash_attn = FlashAttn::kAuto;
   int n_threads = 0;  // CPU threads; 0 = all hardware threads
   // CPU kernels whose per-sequence results do not depend on the other sequences of a decode step,
-  // so that greedy output is the same at any parallelism and in any batch mix: no repacked weights
-  // (ModelOptions::cpu_repack is ignored), no flash attention on the CPU (kOn is refused), and no
-  // tiled K-quant matmul for the whole process (see settle_cpu_matmul_kernels). Off by default,
+  // so that greedy output is the same at any parallelism and in any batch mix: no flash attention
+  // on the CPU (kOn is refused) and, through ModelOptions::batch_invariant (LlamaBackend sets it),
+  // no repacked weights and no tiled K-quant matmul for the whole process. Off by default,
   // as in llama.cpp: it costs ~20% of generation throughput at 8 sequences on a CPU
   // (bench/RESULTS.md). GPU kernels are not batch-invariant either way.
   bool batch_invariant = false;

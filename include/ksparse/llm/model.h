@@ -44,10 +44,16 @@ struct ModelOptions {
   // quant blocks, and AMX tiles where the build enabled them), as llama.cpp's own tools do. On by
   // default: ~1.2x generation at 8 sequences on this project's CPU build (bench/RESULTS.md). Turn
   // it off for a -march=native build on an AMX-capable Xeon in a VM that does not allow AMX tiles
-  // (SIGILL inside llama_decode; scripts/setup.sh builds without AMX). Ignored, i.e. off, when
-  // the context asks for batch-invariant kernels (ContextOptions::batch_invariant): the repacked
-  // kernels treat activation rows in groups, so results depend on batch composition.
+  // (SIGILL inside llama_decode; scripts/setup.sh builds without AMX). Ignored, i.e. off, with
+  // batch_invariant: the repacked kernels treat activation rows in groups, so results depend on
+  // batch composition.
   bool cpu_repack = true;
+  // CPU weight kernels whose per-row results do not depend on the other rows of a matmul: no
+  // repacked weights, and no tiled K-quant matmul for the whole process (settled at this load, see
+  // settle_cpu_matmul_kernels). LlamaBackend sets it from ContextOptions::batch_invariant.
+  bool batch_invariant = false;
+  // Whether llama.cpp gets its extra CPU weight layouts: cpu_repack unless batch_invariant.
+  bool repacks() const { return cpu_repack && !batch_invariant; }
 
   // Throws ConfigError for an empty path, n_gpu_layers < -1, or main_gpu < 0.
   void validate() const;
@@ -96,8 +102,8 @@ void init_llama_backend();
 // sums in another order than its per-row dot products; it reads GGML_CPU_TILED_MM once per process,
 // at the first matmul. The first call of this function settles that choice for the process:
 // batch_invariant = true turns the tiled kernel off (GGML_CPU_TILED_MM=0), anything else keeps the
-// environment's setting (llama.cpp's default: on). Every model load calls it with nullopt before
-// the first matmul can run. Throws ConfigError when batch-invariant kernels are asked for but the
+// environment's setting (llama.cpp's default: on). Every model load calls it, with
+// ModelOptions::batch_invariant or nullopt, before the first matmul can run. Throws ConfigError when batch-invariant kernels are asked for but the
 // process already settled on the tiled kernel, or GGML_CPU_TILED_MM is set to a non-zero value.
 // Returns whether the tiled kernel is on for this process.
 bool settle_cpu_matmul_kernels(std::optional<bool> batch_invariant);
