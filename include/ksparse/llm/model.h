@@ -103,9 +103,10 @@ void init_llama_backend();
 // at the first matmul. The first call of this function settles that choice for the process:
 // batch_invariant = true turns the tiled kernel off (GGML_CPU_TILED_MM=0), anything else keeps the
 // environment's setting (llama.cpp's default: on). Every model load calls it, with
-// ModelOptions::batch_invariant or nullopt, before the first matmul can run. Throws ConfigError when batch-invariant kernels are asked for but the
-// process already settled on the tiled kernel, or GGML_CPU_TILED_MM is set to a non-zero value.
-// Returns whether the tiled kernel is on for this process.
+// ModelOptions::batch_invariant or nullopt, before the first matmul can run. Throws ConfigError
+// when batch-invariant kernels are asked for but the process already settled on the tiled kernel,
+// or GGML_CPU_TILED_MM is set to a non-zero value. Returns whether the tiled kernel is on for this
+// process.
 bool settle_cpu_matmul_kernels(std::optional<bool> batch_invariant);
 
 // A loaded model. Move-only; frees the llama.cpp model on destruction. Not thread-safe: share a
